@@ -1,0 +1,46 @@
+# Two commands do everything:  make lab  (work through the course)  and  make test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OFFLINE := scripts/offline
+JOBS ?= 2
+LAB_ARGS ?=
+
+.PHONY: lab test install lint test-unit test-notebooks test-full lock clean
+
+## make install: create .venv if missing, install the locked environment and lecture_utils
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+## make lab: set up, then start JupyterLab on notebooks/
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+
+## make test: set up, then lint, unit tests, every notebook in tiny mode, then in offline full mode
+test: $(STAMP)
+	$(MAKE) --no-print-directory lint test-unit test-notebooks test-full
+
+lint: $(STAMP)
+	$(BIN)/ruff check lecture_utils tests scripts notebooks conftest.py
+
+test-unit: $(STAMP)
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) tests
+
+test-notebooks: $(STAMP)
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) --nbmake notebooks
+
+test-full: $(STAMP)
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) --nbmake notebooks --lecture-mode=full
+
+## make lock: re-pin requirements.lock from the current environment (after testing it)
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | sed -e 's/+cpu$$//' > requirements.lock
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,313 @@
+"""Tiny stand-ins for the course's real checkpoints, built locally and deterministically.
+
+Each stand-in uses the same model class and tokenizer kind as the real checkpoint it stands
+in for, at toy size, so every line of the notebooks runs unchanged in seconds:
+
+- WordPiece tokenizers (cased and uncased) trained on the bundled reviews, with BERT's
+  special tokens ``[PAD] [UNK] [CLS] [SEP] [MASK]``;
+- DistilBERT encoders with a masked-language-model head, briefly pre-trained on the reviews;
+- a DistilBERT sentiment classifier (``NEGATIVE``/``POSITIVE``) fine-tuned on the reviews;
+- a byte-level BPE tokenizer with ``<|endoftext|>`` and a GPT-2 language model trained on
+  the reviews, so that its samples are made of real words.
+
+Stand-ins live in their own cache folder (``LECTURE_CACHE``, by default
+``~/.cache/lecture_utils``), never in the Hugging Face cache: a fake model stored there
+under a real id would later shadow the real one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .data import bundled_reviews
+
+BUILD_SEED = 1234
+# Bump when a change to this file should rebuild every stand-in.
+RECIPE_VERSION = "1"
+
+# A few everyday sentences so the tokenizers know common words beyond film reviews,
+# including the examples the notebooks use.
+EVERYDAY_TEXT = """\
+Hello, how are you? I'm fine, thank you! And you? I'm not fine.
+Hello world. Good morning, good evening and good night. Thanks a lot, see you soon.
+I've been waiting for a Hugging Face course my whole life.
+Transformers are models that turn text into numbers and numbers into text.
+Once upon a time there was a king who lived in a castle by the sea.
+The weather is nice today, so we walk to the park and read a book.
+Learning something new every day is the best part of my job.
+This course is great. I love this movie! The food was terrible and the service was slow.
+What do you think? Where are we going? When will it start? Why not? Who is there?
+Yes, please. No, thanks. Maybe tomorrow. Today is Monday. My name is Sam.
+The cat sat on the mat. The dog ran after the ball. Birds sing in the morning.
+We eat breakfast, lunch and dinner. She drinks coffee and he drinks tea.
+People work, play, learn, teach, write, speak, listen, think and dream.
+Computers, phones, machines, language, words, sentences, questions and answers.
+"""
+# Repeated so that every everyday word clears the tokenizer trainer's minimum frequency.
+EVERYDAY_REPEATS = 3
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """How to build the stand-in for one real checkpoint."""
+
+    real_id: str
+    kind: str  # "encoder", "classifier" or "decoder"
+    lowercase: bool = False
+    base: str | None = None  # the stand-in a fine-tuned one starts from
+    description: str = ""
+
+
+STANDINS: dict[str, StandIn] = {
+    s.real_id: s
+    for s in [
+        StandIn("distilbert/distilbert-base-cased", "encoder", lowercase=False,
+                description="DistilBERT, cased WordPiece, masked-LM head"),
+        StandIn("distilbert/distilbert-base-uncased", "encoder", lowercase=True,
+                description="DistilBERT, uncased WordPiece, masked-LM head"),
+        StandIn("distilbert/distilbert-base-uncased-finetuned-sst-2-english", "classifier",
+                lowercase=True, base="distilbert/distilbert-base-uncased",
+                description="DistilBERT sentiment classifier, NEGATIVE/POSITIVE"),
+        StandIn("distilbert/distilgpt2", "decoder",
+                description="GPT-2, byte-level BPE with <|endoftext|>"),
+    ]
+}
+
+# Toy sizes, in the spirit of transformers' own tiny test models.
+WORDPIECE_VOCAB = 2000
+BPE_VOCAB = 2000
+ENCODER_SIZE = dict(dim=32, n_layers=2, n_heads=4, hidden_dim=64, max_position_embeddings=512)
+DECODER_SIZE = dict(n_embd=32, n_layer=2, n_head=4, n_positions=1024)
+CLASSIFIER_STEPS = 80  # enough for >= 90% test accuracy on the bundled reviews
+DECODER_STEPS = 120  # enough for samples made of real words
+
+
+def cache_root() -> Path:
+    """Folder that holds built stand-ins: ``$LECTURE_CACHE`` or ``~/.cache/lecture_utils``."""
+    env = os.environ.get("LECTURE_CACHE")
+    if env:
+        return Path(env).expanduser().resolve()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser().resolve() / "lecture_utils"
+
+
+def _recipe_fingerprint() -> str:
+    """Changes whenever the recipe, the bundled data or the libraries change."""
+    import tokenizers
+    import torch
+    import transformers
+
+    h = hashlib.sha256()
+    h.update(RECIPE_VERSION.encode())
+    h.update(Path(__file__).read_bytes())
+    for f in sorted(bundled_reviews().rglob("*.parquet")):
+        h.update(f.read_bytes())
+    for mod in (torch, transformers, tokenizers):
+        h.update(mod.__version__.encode())
+    return h.hexdigest()[:12]
+
+
+def standin_dir(real_id: str) -> Path:
+    """Where the stand-in for ``real_id`` lives once built."""
+    slug = real_id.replace("/", "--")
+    return cache_root() / "standins" / _recipe_fingerprint() / slug
+
+
+def build_standin(real_id: str) -> Path:
+    """Return the folder of the stand-in for ``real_id``, building it first if needed.
+
+    Safe when several processes ask at once: one builds under a file lock into a temporary
+    folder and renames it into place; the others wait and then reuse it.
+    """
+    from filelock import FileLock
+
+    if real_id not in STANDINS:
+        raise KeyError(real_id)
+    target = standin_dir(real_id)
+    if (target / "config.json").exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        if (target / "config.json").exists():  # someone else built it while we waited
+            return target
+        spec = STANDINS[real_id]
+        base_dir = build_standin(spec.base) if spec.base else None
+        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=target.parent))
+        try:
+            _build(spec, tmp, base_dir)
+            os.replace(tmp, target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def _reviews(split: str) -> tuple[list[str], list[int]]:
+    """Texts (paragraph tags turned into spaces) and labels of one bundled split."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(bundled_reviews() / "plain_text" / f"{split}-00000-of-00001.parquet")
+    texts = [t.replace("<br /><br />", " ") for t in table.column("text").to_pylist()]
+    return texts, table.column("label").to_pylist()
+
+
+def _corpus() -> list[str]:
+    """Text the tokenizers and the language model learn from."""
+    everyday = EVERYDAY_TEXT.splitlines() * EVERYDAY_REPEATS
+    return _reviews("train")[0] + _reviews("unsupervised")[0] + everyday
+
+
+def _build(spec: StandIn, out: Path, base_dir: Path | None) -> None:
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    from . import quiet_progress
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # building is not the lesson: keep its log quiet
+    try:
+        with torch.random.fork_rng(devices=[]), quiet_progress():
+            torch.manual_seed(BUILD_SEED)
+            if spec.kind == "encoder":
+                _build_encoder(spec, out)
+            elif spec.kind == "classifier":
+                _build_classifier(spec, out, base_dir)
+            else:
+                _build_decoder(out)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    (out / "STANDIN.md").write_text(
+        f"Tiny local stand-in for `{spec.real_id}` ({spec.description}), built by "
+        f"lecture_utils. Not the real model.\n",
+        encoding="utf-8",
+    )
+
+
+def _wordpiece_tokenizer(lowercase: bool):
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from transformers import DistilBertTokenizer
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=lowercase)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=WORDPIECE_VOCAB, min_frequency=2, special_tokens=specials,
+        show_progress=False,
+    )
+    tok.train_from_iterator(_corpus(), trainer=trainer)
+    return DistilBertTokenizer(vocab=tok.get_vocab(), do_lower_case=lowercase,
+                               strip_accents=lowercase or None, model_max_length=512)
+
+
+def _batches(tokenizer, texts: list[str], batch_size: int, max_length: int, steps: int,
+             labels: list[int] | None = None):
+    """Yield ``steps`` shuffled, padded batches (a fixed-seed generator keeps it reproducible)."""
+    import torch
+
+    g = torch.Generator().manual_seed(BUILD_SEED)
+    encoded = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
+    done = 0
+    while True:
+        order = torch.randperm(len(texts), generator=g).tolist()
+        for start in range(0, len(texts) - batch_size + 1, batch_size):
+            idx = order[start:start + batch_size]
+            batch = tokenizer.pad([{"input_ids": encoded[i]} for i in idx], return_tensors="pt")
+            if labels is not None:
+                batch["labels"] = torch.tensor([labels[i] for i in idx])
+            yield batch
+            done += 1
+            if done == steps:
+                return
+
+
+def _train(model, batches, lr: float, make_inputs) -> None:
+    import torch
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    model.train()
+    for batch in batches:
+        loss = model(**make_inputs(batch)).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.eval()
+
+
+def _build_encoder(spec: StandIn, out: Path) -> None:
+    from transformers import DistilBertConfig, DistilBertForMaskedLM
+
+    tokenizer = _wordpiece_tokenizer(spec.lowercase)
+    config = DistilBertConfig(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
+                              **ENCODER_SIZE)
+    # Randomly initialised (seeded): the shapes are real, the knowledge is not.
+    DistilBertForMaskedLM(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+
+
+def _build_classifier(spec: StandIn, out: Path, base_dir: Path) -> None:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        base_dir, num_labels=2, id2label={0: "NEGATIVE", 1: "POSITIVE"},
+        label2id={"NEGATIVE": 0, "POSITIVE": 1},
+    )
+    texts, labels = _reviews("train")
+    batches = _batches(tokenizer, texts, 32, 96, steps=CLASSIFIER_STEPS, labels=labels)
+    _train(model, batches, 4e-3, lambda b: b)
+    model.config.finetuning_task = "sst-2"
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+
+
+def _build_decoder(out: Path) -> None:
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import GPT2Config, GPT2LMHeadModel, GPT2Tokenizer
+
+    eos = "<|endoftext|>"
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=BPE_VOCAB, special_tokens=[eos], show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    texts = _corpus()
+    bpe.train_from_iterator(texts, trainer=trainer)
+    model_json = bpe.model
+    vocab = bpe.get_vocab()
+    merges_path = Path(model_json.save(str(out))[1])  # writes vocab.json and merges.txt
+    merges = [tuple(line.split(" ")) for line in merges_path.read_text(encoding="utf-8").splitlines()
+              if line and not line.startswith("#version")]
+    tokenizer = GPT2Tokenizer(vocab=vocab, merges=merges, model_max_length=1024)
+    for f in ("vocab.json", "merges.txt"):
+        (out / f).unlink()
+
+    config = GPT2Config(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
+                        eos_token_id=tokenizer.eos_token_id, **DECODER_SIZE)
+    model = GPT2LMHeadModel(config)
+    # Train on the reviews as one long stream cut into blocks, documents separated by eos.
+    ids: list[int] = []
+    for doc in tokenizer(texts)["input_ids"]:
+        ids += doc + [tokenizer.eos_token_id]
+    block = 32
+    blocks = torch.tensor(ids[: len(ids) // block * block]).view(-1, block)
+    g = torch.Generator().manual_seed(BUILD_SEED)
+
+    def lm_batches(steps=DECODER_STEPS, batch_size=32):
+        for _ in range(steps):
+            x = blocks[torch.randint(len(blocks), (batch_size,), generator=g)]
+            yield {"input_ids": x, "labels": x}
+
+    _train(model, lm_batches(), 1e-2, lambda b: b)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
