@@ -33,6 +33,7 @@ def quiet_progress():
 from .checkpoints import checkpoint, known_checkpoints  # noqa: E402
 from .data import dataset_path  # noqa: E402
 from .modes import ModeError, get_mode  # noqa: E402
+from . import plots, widgets  # noqa: E402
 from .session import setup  # noqa: E402
 
 __all__ = ["checkpoint", "known_checkpoints", "dataset_path", "get_mode", "ModeError",

@@ -40,6 +40,7 @@ def _check_tokens(tokens: Sequence[str], length: int) -> list[str]:
 def plot_attention_head(ax, weights, tokens: Sequence[str], *, xlabels: bool = True,
                         ylabels: bool = True, fontsize: float = 8):
     """Draw one (query, key) attention matrix on ``ax`` with token labels."""
+    weights = weights.detach().float().cpu().numpy() if hasattr(weights, "detach") else weights
     n = weights.shape[-1]
     image = ax.imshow(weights, vmin=0.0, vmax=1.0, cmap="viridis")
     ax.set_xticks(range(n))

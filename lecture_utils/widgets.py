@@ -8,19 +8,19 @@ from collections.abc import Sequence
 from .plots import _attention_stack, _check_tokens, plot_attention_head
 
 
-def token_rows(tokenizer, text: str) -> list[tuple[int, tuple[str, int]]]:
-    """(position, (token, id)) for each token the tokenizer makes of ``text``, specials included."""
+def token_rows(tokenizer, text: str) -> list[tuple[str, int]]:
+    """(token, id) for each token the tokenizer makes of ``text``, special tokens included."""
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}.")
     ids = tokenizer(text)["input_ids"]
-    return list(enumerate(zip(tokenizer.convert_ids_to_tokens(ids), ids, strict=True)))
+    return list(zip(tokenizer.convert_ids_to_tokens(ids), ids, strict=True))
 
 
 def _token_table(tokenizer, text: str) -> str:
     rows = token_rows(tokenizer, text)
     special = set(tokenizer.all_special_ids)
     cells = []
-    for _, (token, token_id) in rows:
+    for token, token_id in rows:
         style = "background:#fde2a3" if token_id in special else "background:#d9ecff"
         if token_id == tokenizer.unk_token_id:
             style = "background:#f8b4b4"

@@ -78,11 +78,15 @@ def register_dataset(hf_home: Path, real_name: str, source: Path) -> Path:
 
 
 def register_standins_under_real_ids(hf_home: Path) -> None:
+    from filelock import FileLock
+
     from lecture_utils import quiet_progress
     from lecture_utils.data import IMDB, bundled_reviews
     from lecture_utils.standins import STANDINS, build_standin
 
-    with quiet_progress():
+    hf_home = _refuse_real_cache(hf_home)
+    hf_home.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(hf_home / ".register.lock")), quiet_progress():
         for real_id in STANDINS:
             register_model(hf_home, real_id, build_standin(real_id))
         register_dataset(hf_home, IMDB, bundled_reviews())
