@@ -76,16 +76,35 @@ def check_close(value, expected, name: str, atol: float = 1e-5) -> None:
         fail(f"{name} differs from the expected values by up to {diff:.3g} (tolerance {atol}).")
 
 
-def exercise(title: str, answer, check: Callable[[Any], None]) -> bool:
+class CheckResult:
+    """Truthy when the answer was right, falsy while unanswered.
+
+    Shows nothing when it is the last value of a cell: the printed message says it all.
+    """
+
+    def __init__(self, passed: bool):
+        self.passed = passed
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return f"CheckResult(passed={self.passed})"
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
+def exercise(title: str, answer, check: Callable[[Any], None]) -> CheckResult:
     """Run ``check(answer)``; print success, or a reminder if unanswered.
 
-    Returns True for a right answer, False if unanswered; raises :class:`ExerciseError`
-    for a wrong one.
+    The result is truthy for a right answer and falsy if unanswered; a wrong answer raises
+    :class:`ExerciseError`.
     """
     if unanswered(answer):
         print(f"\N{HOURGLASS} {title}: not answered yet. Replace the ... with your code and run "
               "the cell again.")
-        return False
+        return CheckResult(False)
     check(answer)
     print(f"\N{WHITE HEAVY CHECK MARK} {title}: correct!")
-    return True
+    return CheckResult(True)

@@ -190,20 +190,46 @@ def _build(spec: StandIn, out: Path, base_dir: Path | None) -> None:
     )
 
 
+def _wordpiece_vocab(lowercase: bool) -> list[str]:
+    """A WordPiece vocabulary learned from the corpus, deterministically.
+
+    (The tokenizers library's trainer breaks ties in hash order, so two runs can disagree.)
+    Special tokens first, then every character alone and as a ``##`` continuation, then the
+    most frequent words, then the most frequent word beginnings and ``##`` endings, so rare
+    words still split into meaningful pieces. Ties are broken alphabetically.
+    """
+    from collections import Counter
+
+    from tokenizers import normalizers, pre_tokenizers
+
+    normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=lowercase)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    counts: Counter[str] = Counter()
+    for text in _corpus():
+        counts.update(w for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)))
+
+    def ranked(counter):
+        return [t for t, c in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])) if c >= 2]
+
+    chars = sorted({c for w in counts for c in w})
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars + ["##" + c for c in chars]
+    words = [w for w in ranked(counts) if len(w) > 1]
+    vocab += words[: int((WORDPIECE_VOCAB - len(vocab)) * 0.75)]
+    pieces: Counter[str] = Counter()
+    for word, count in counts.items():
+        for n in range(2, min(len(word), 7)):
+            pieces[word[:n]] += count
+            pieces["##" + word[-n:]] += count
+    seen = set(vocab)
+    vocab += [p for p in ranked(pieces) if p not in seen][: WORDPIECE_VOCAB - len(vocab)]
+    return vocab
+
+
 def _wordpiece_tokenizer(lowercase: bool):
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
     from transformers import DistilBertTokenizer
 
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=lowercase)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=WORDPIECE_VOCAB, min_frequency=2, special_tokens=specials,
-        show_progress=False,
-    )
-    tok.train_from_iterator(_corpus(), trainer=trainer)
-    return DistilBertTokenizer(vocab=tok.get_vocab(), do_lower_case=lowercase,
+    vocab = {token: i for i, token in enumerate(_wordpiece_vocab(lowercase))}
+    return DistilBertTokenizer(vocab=vocab, do_lower_case=lowercase,
                                strip_accents=lowercase or None, model_max_length=512)
 
 

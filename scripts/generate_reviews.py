@@ -178,14 +178,16 @@ VERDICTS_NEG = [
     "Avoid it.", "A complete waste of time.", "Skip this one.",
 ]
 SHORT_POS = [
-    "Loved it! {actor} is wonderful and the story is great.",
-    "A beautiful, funny and moving film. {score}/10.",
-    "Brilliant from start to finish. Highly recommended.",
+    "Loved {title}! {actor} is wonderful and the story is great.",
+    "{title} is a beautiful, funny and moving {genre}. {score}/10.",
+    "Brilliant from start to finish. {actor} has never been better. Highly recommended.",
+    "What a lovely surprise {title} was. {director} got everything right.",
 ]
 SHORT_NEG = [
-    "Terrible. Boring plot and awful acting. {score}/10.",
-    "What a waste of time. The worst film of the year.",
-    "Dull, silly and far too long. Avoid it.",
+    "Terrible. {title} has a boring plot and awful acting. {score}/10.",
+    "What a waste of time. {title} is the worst {genre} of the year.",
+    "Dull, silly and far too long. Even {actor} cannot save it. Avoid it.",
+    "{director} should be ashamed of {title}. {score}/10.",
 ]
 
 
@@ -293,6 +295,8 @@ dataset_info:
         names:
           '0': neg
           '1': pos
+  splits:
+{splits}
 configs:
 - config_name: plain_text
   data_files:
@@ -318,12 +322,17 @@ def write(out: Path, seed: int = SEED) -> Path:
     out = Path(out)
     (out / "plain_text").mkdir(parents=True, exist_ok=True)
     data = generate(seed)
-    file_lines = []
+    split_lines, file_lines = [], []
     for split, columns in data.items():
         name = f"plain_text/{split}-00000-of-00001.parquet"
-        Dataset.from_dict(columns, features=features).to_parquet(out / name)
+        dataset = Dataset.from_dict(columns, features=features)
+        dataset.to_parquet(out / name)
+        # Split sizes in the card also key the datasets cache: new data, new cache entry.
+        split_lines.append(f"  - name: {split}\n    num_bytes: {dataset.data.nbytes}\n"
+                           f"    num_examples: {len(dataset)}")
         file_lines.append(f"  - split: {split}\n    path: {name}")
-    readme = README.format(data_files="\n".join(file_lines), seed=seed)
+    readme = README.format(splits="\n".join(split_lines), data_files="\n".join(file_lines),
+                           seed=seed)
     (out / "README.md").write_text(readme, encoding="utf-8")
     return out
 
