@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 OFFLINE := scripts/offline
 JOBS ?= 2
 LAB_ARGS ?=
+# JupyterLab refuses to run as root unless told (containers, CI): say so only when root.
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: lab test install lint test-unit test-notebooks test-full lock clean
 
@@ -20,7 +22,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 ## make lab: set up, then start JupyterLab on notebooks/
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
 ## make test: set up, then lint, unit tests, every notebook in tiny mode, then in offline full mode
 test: $(STAMP)

@@ -17,6 +17,7 @@ under a real id would later shadow the real one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -149,19 +150,20 @@ def build_standin(real_id: str) -> Path:
 # --------------------------------------------------------------------------- builders
 
 
-def _reviews(split: str) -> tuple[list[str], list[int]]:
+@functools.cache
+def _reviews(split: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """Texts (paragraph tags turned into spaces) and labels of one bundled split."""
     import pyarrow.parquet as pq
 
     table = pq.read_table(bundled_reviews() / "plain_text" / f"{split}-00000-of-00001.parquet")
     texts = [t.replace("<br /><br />", " ") for t in table.column("text").to_pylist()]
-    return texts, table.column("label").to_pylist()
+    return tuple(texts), tuple(table.column("label").to_pylist())
 
 
 def _corpus() -> list[str]:
     """Text the tokenizers and the language model learn from."""
     everyday = EVERYDAY_TEXT.splitlines() * EVERYDAY_REPEATS
-    return _reviews("train")[0] + _reviews("unsupervised")[0] + everyday
+    return [*_reviews("train")[0], *_reviews("unsupervised")[0], *everyday]
 
 
 def _build(spec: StandIn, out: Path, base_dir: Path | None) -> None:
@@ -279,15 +281,18 @@ def _build_encoder(spec: StandIn, out: Path) -> None:
 
 
 def _build_classifier(spec: StandIn, out: Path, base_dir: Path) -> None:
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
 
-    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    # The base's vocabulary, rebuilt (deterministic) rather than reloaded, so that no
+    # load-time options end up in the saved tokenizer config.
+    tokenizer = _wordpiece_tokenizer(spec.lowercase)
     model = AutoModelForSequenceClassification.from_pretrained(
         base_dir, num_labels=2, id2label={0: "NEGATIVE", 1: "POSITIVE"},
         label2id={"NEGATIVE": 0, "POSITIVE": 1},
     )
     texts, labels = _reviews("train")
-    batches = _batches(tokenizer, texts, 32, 96, steps=CLASSIFIER_STEPS, labels=labels)
+    batches = _batches(tokenizer, list(texts), 32, 96, steps=CLASSIFIER_STEPS,
+                       labels=list(labels))
     _train(model, batches, 4e-3, lambda b: b)
     model.config.finetuning_task = "sst-2"
     model.save_pretrained(out)

@@ -39,19 +39,37 @@ def is_loopback(host) -> bool:
         return False  # a host name other than localhost: would need the network
 
 
+def _blocked(what: str) -> NetworkBlockedError:
+    return NetworkBlockedError(
+        f"Network access blocked by the test suite: tried to {what}. The notebooks must work "
+        "offline; load from lecture_utils.checkpoint() / dataset_path() or the local cache."
+    )
+
+
 def _check_address(sock, address) -> None:
     if sock.family in (socket.AF_INET, socket.AF_INET6) and not is_loopback(address[0]):
-        raise NetworkBlockedError(
-            f"Network access blocked by the test suite: tried to connect to {address[0]}:"
-            f"{address[1]}. Tiny mode must work offline; load from lecture_utils.checkpoint() / "
-            "dataset_path() or the local cache instead."
-        )
+        raise _blocked(f"connect to {address[0]}:{address[1]}")
+
+
+def _is_numeric(host) -> bool:
+    try:
+        ipaddress.ip_address(str(host).strip("[]").split("%")[0])
+        return True
+    except ValueError:
+        return False
 
 
 def install_network_guard() -> None:
     if getattr(socket.socket, "_lecture_guarded", False):
         return
     real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        # A name lookup is already traffic (to the DNS server): refuse all but loopback.
+        if host not in (None, b"", "") and not is_loopback(host) and not _is_numeric(host):
+            raise _blocked(f"look up the address of {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
 
     def connect(self, address):
         _check_address(self, address)
@@ -61,6 +79,7 @@ def install_network_guard() -> None:
         _check_address(self, address)
         return real_connect_ex(self, address)
 
+    socket.getaddrinfo = getaddrinfo
     socket.socket.connect = connect
     socket.socket.connect_ex = connect_ex
     socket.socket._lecture_guarded = True

@@ -1,0 +1,62 @@
+import pytest
+import torch
+
+from lecture_utils.checks import (
+    CheckResult,
+    ExerciseError,
+    check_close,
+    check_equal,
+    check_shape,
+    exercise,
+    unanswered,
+)
+
+
+def test_unanswered_prints_a_reminder_and_does_not_raise(capsys):
+    result = exercise("Exercise 1", ..., lambda a: check_equal(a, 3, "answer"))
+    assert not result and isinstance(result, CheckResult)
+    assert "not answered yet" in capsys.readouterr().out
+    assert unanswered(...) and not unanswered(None)
+
+
+def test_right_answer(capsys):
+    assert exercise("Exercise 1", 3, lambda a: check_equal(a, 3, "answer"))
+    assert "correct" in capsys.readouterr().out
+
+
+def test_wrong_answer_says_why():
+    with pytest.raises(ExerciseError, match=r"answer is 4, expected 3\. Count again\."):
+        exercise("Exercise 1", 4, lambda a: check_equal(a, 3, "answer", hint="Count again."))
+
+
+def test_result_shows_nothing_in_jupyter():
+    assert CheckResult(True)._ipython_display_() is None
+
+
+def test_error_renders_without_traceback():
+    err = ExerciseError("the shape is wrong")
+    assert err._render_traceback_() == ["\N{CROSS MARK} Not yet: the shape is wrong"]
+    assert isinstance(err, AssertionError)
+
+
+def test_check_equal_types_and_tensors():
+    check_equal(torch.tensor([1, 2]), [1, 2], "ids")
+    check_equal((1, 2), [1, 2], "ids")
+    check_equal(0.1 + 0.2, 0.3, "x")
+    with pytest.raises(ExerciseError, match="should be a int, got a str"):
+        check_equal("3", 3, "n")
+    with pytest.raises(ExerciseError, match="x is 0.5, expected 0.3"):
+        check_equal(0.5, 0.3, "x")
+
+
+def test_check_shape_and_close():
+    check_shape(torch.zeros(2, 3), (2, 3), "t")
+    with pytest.raises(ExerciseError, match=r"t has shape \(3, 2\), expected \(2, 3\)"):
+        check_shape(torch.zeros(3, 2), (2, 3), "t")
+    with pytest.raises(ExerciseError, match="should be a tensor with a .shape"):
+        check_shape([1, 2], (2,), "t")
+    check_close(torch.ones(2), torch.ones(2) + 1e-7, "w")
+    with pytest.raises(ExerciseError, match="differs from the expected values by up to 0.5"):
+        check_close(torch.ones(2), torch.tensor([1.0, 1.5]), "w")
+    with pytest.raises(ExerciseError, match="should be a tensor"):
+        check_close([1.0], torch.ones(1), "w")
