@@ -80,14 +80,17 @@ def setup(seed: int = SEED, *, show: bool = True) -> Session:
     Prints one line each for the mode (and why), the device, the library versions and the
     seed, and returns them.
     """
+    from huggingface_hub.utils import enable_progress_bars
     from transformers.utils import logging as hf_logging
 
     set_seed(seed)
     mode = get_mode(announce=False)
     device = pick_device()
     versions = library_versions()
-    # One progress bar per weight load is noise in a notebook; warnings stay visible.
+    # One progress bar per weight load is noise in a notebook; warnings stay visible, and
+    # so do the download bars of the Hub client (a first download in full mode takes time).
     hf_logging.disable_progress_bar()
+    enable_progress_bars()
     _plot_style()
     if show:
         gpu = ""

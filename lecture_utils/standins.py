@@ -5,7 +5,7 @@ in for, at toy size, so every line of the notebooks runs unchanged in seconds:
 
 - WordPiece tokenizers (cased and uncased) trained on the bundled reviews, with BERT's
   special tokens ``[PAD] [UNK] [CLS] [SEP] [MASK]``;
-- DistilBERT encoders with a masked-language-model head, briefly pre-trained on the reviews;
+- DistilBERT encoders with a masked-language-model head, randomly initialised (seeded);
 - a DistilBERT sentiment classifier (``NEGATIVE``/``POSITIVE``) fine-tuned on the reviews;
 - a byte-level BPE tokenizer with ``<|endoftext|>`` and a GPT-2 language model trained on
   the reviews, so that its samples are made of real words.
@@ -61,18 +61,20 @@ class StandIn:
     kind: str  # "encoder", "classifier" or "decoder"
     lowercase: bool = False
     base: str | None = None  # the stand-in a fine-tuned one starts from
+    vocab_size: int = 0  # WordPiece stand-ins: size of the learned vocabulary
     description: str = ""
 
 
 STANDINS: dict[str, StandIn] = {
     s.real_id: s
     for s in [
+        # Like the real ones, the uncased vocabulary is the larger (30,522 vs 28,996 there).
         StandIn("distilbert/distilbert-base-cased", "encoder", lowercase=False,
-                description="DistilBERT, cased WordPiece, masked-LM head"),
+                vocab_size=1800, description="DistilBERT, cased WordPiece, masked-LM head"),
         StandIn("distilbert/distilbert-base-uncased", "encoder", lowercase=True,
-                description="DistilBERT, uncased WordPiece, masked-LM head"),
+                vocab_size=2000, description="DistilBERT, uncased WordPiece, masked-LM head"),
         StandIn("distilbert/distilbert-base-uncased-finetuned-sst-2-english", "classifier",
-                lowercase=True, base="distilbert/distilbert-base-uncased",
+                lowercase=True, vocab_size=2000, base="distilbert/distilbert-base-uncased",
                 description="DistilBERT sentiment classifier, NEGATIVE/POSITIVE"),
         StandIn("distilbert/distilgpt2", "decoder",
                 description="GPT-2, byte-level BPE with <|endoftext|>"),
@@ -80,7 +82,6 @@ STANDINS: dict[str, StandIn] = {
 }
 
 # Toy sizes, in the spirit of transformers' own tiny test models.
-WORDPIECE_VOCAB = 2000
 BPE_VOCAB = 2000
 ENCODER_SIZE = dict(dim=32, n_layers=2, n_heads=4, hidden_dim=64, max_position_embeddings=512)
 DECODER_SIZE = dict(n_embd=32, n_layer=2, n_head=4, n_positions=1024)
@@ -192,7 +193,7 @@ def _build(spec: StandIn, out: Path, base_dir: Path | None) -> None:
     )
 
 
-def _wordpiece_vocab(lowercase: bool) -> list[str]:
+def _wordpiece_vocab(lowercase: bool, size: int) -> list[str]:
     """A WordPiece vocabulary learned from the corpus, deterministically.
 
     (The tokenizers library's trainer breaks ties in hash order, so two runs can disagree.)
@@ -216,23 +217,24 @@ def _wordpiece_vocab(lowercase: bool) -> list[str]:
     chars = sorted({c for w in counts for c in w})
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars + ["##" + c for c in chars]
     words = [w for w in ranked(counts) if len(w) > 1]
-    vocab += words[: int((WORDPIECE_VOCAB - len(vocab)) * 0.75)]
+    vocab += words[: int((size - len(vocab)) * 0.75)]
     pieces: Counter[str] = Counter()
     for word, count in counts.items():
         for n in range(2, min(len(word), 7)):
             pieces[word[:n]] += count
             pieces["##" + word[-n:]] += count
     seen = set(vocab)
-    vocab += [p for p in ranked(pieces) if p not in seen][: WORDPIECE_VOCAB - len(vocab)]
+    vocab += [p for p in ranked(pieces) if p not in seen][: size - len(vocab)]
     return vocab
 
 
-def _wordpiece_tokenizer(lowercase: bool):
+def _wordpiece_tokenizer(spec: StandIn):
     from transformers import DistilBertTokenizer
 
-    vocab = {token: i for i, token in enumerate(_wordpiece_vocab(lowercase))}
-    return DistilBertTokenizer(vocab=vocab, do_lower_case=lowercase,
-                               strip_accents=lowercase or None, model_max_length=512)
+    tokens = _wordpiece_vocab(spec.lowercase, spec.vocab_size)
+    vocab = {token: i for i, token in enumerate(tokens)}
+    return DistilBertTokenizer(vocab=vocab, do_lower_case=spec.lowercase,
+                               strip_accents=spec.lowercase or None, model_max_length=512)
 
 
 def _batches(tokenizer, texts: list[str], batch_size: int, max_length: int, steps: int,
@@ -272,7 +274,7 @@ def _train(model, batches, lr: float, make_inputs) -> None:
 def _build_encoder(spec: StandIn, out: Path) -> None:
     from transformers import DistilBertConfig, DistilBertForMaskedLM
 
-    tokenizer = _wordpiece_tokenizer(spec.lowercase)
+    tokenizer = _wordpiece_tokenizer(spec)
     config = DistilBertConfig(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
                               **ENCODER_SIZE)
     # Randomly initialised (seeded): the shapes are real, the knowledge is not.
@@ -285,7 +287,7 @@ def _build_classifier(spec: StandIn, out: Path, base_dir: Path) -> None:
 
     # The base's vocabulary, rebuilt (deterministic) rather than reloaded, so that no
     # load-time options end up in the saved tokenizer config.
-    tokenizer = _wordpiece_tokenizer(spec.lowercase)
+    tokenizer = _wordpiece_tokenizer(spec)
     model = AutoModelForSequenceClassification.from_pretrained(
         base_dir, num_labels=2, id2label={0: "NEGATIVE", 1: "POSITIVE"},
         label2id={"NEGATIVE": 0, "POSITIVE": 1},

@@ -69,3 +69,12 @@ def test_quiet_progress_restores_state():
     with lu.quiet_progress():
         assert not datasets.is_progress_bar_enabled()
     assert datasets.is_progress_bar_enabled()
+
+
+def test_setup_keeps_download_bars_visible(mode):
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars
+
+    mode("tiny")
+    disable_progress_bars()
+    lu.setup(show=False)
+    assert not are_progress_bars_disabled()  # a first download in full mode shows progress
