@@ -40,6 +40,9 @@ def suite_environment(mode: str) -> dict[str, str]:
         "TOKENIZERS_PARALLELISM": "false",
         "LECTURE_GUARDS": "1",
         "XDG_CACHE_HOME": str(BUILD / "xdg-cache"),
+        "MPLCONFIGDIR": str(BUILD / "matplotlib"),
+        "IPYTHONDIR": str(BUILD / "ipython"),
+        "JUPYTER_RUNTIME_DIR": str(BUILD / "jupyter-runtime"),
         "PYTHONPATH": os.pathsep.join(
             [str(GUARD_DIR), str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(
                 os.pathsep) if p]

@@ -171,3 +171,13 @@ def test_load_from_cache_is_local_and_offline(mode):
     path = lu.checkpoint(CASED)
     model = AutoModel.from_pretrained(path, local_files_only=True)
     assert isinstance(model.embeddings.word_embeddings.weight, torch.nn.Parameter)
+
+
+def test_cache_root_follows_lecture_cache_then_xdg(monkeypatch, tmp_path):
+    from lecture_utils.standins import cache_root
+
+    monkeypatch.setenv("LECTURE_CACHE", str(tmp_path / "mine"))
+    assert cache_root() == tmp_path / "mine"
+    monkeypatch.delenv("LECTURE_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_root() == tmp_path / "xdg" / "lecture_utils"
