@@ -47,143 +47,132 @@ def padded(tokenizer, model):
     return batch, outputs
 
 
-# --------------------------------------------------------------------------- hidden states
+# --------------------------------------------------------------------------- count and shape
 
 
-def right_hidden(single, model):
+def right_answer(single, model):
     inputs, _ = single
     batch, seq = inputs["input_ids"].shape
-    return model.config.n_layers + 1, (batch, seq, model.config.dim)
+    return model.config.n_layers + 1, (batch, model.config.n_heads, seq, seq)
 
 
-def test_hidden_states_right(single, model):
+def check_count_shape(n, shape, single, model):
     _, outputs = single
-    n, shape = right_hidden(single, model)
-    assert ex.check_hidden_states(n, shape, outputs, model.config)
-    assert ex.check_hidden_states(n, list(shape), outputs, model.config)
-    assert ex.check_hidden_states(np.int64(n), outputs.hidden_states[1].shape, outputs,
-                                  model.config)
+    return ex.check_hidden_count_and_attention_shape(n, shape, outputs, model.config)
 
 
-def test_hidden_states_unanswered(single, model, capsys):
+def test_count_shape_right(single, model):
     _, outputs = single
-    n, shape = right_hidden(single, model)
-    assert not ex.check_hidden_states(..., ..., outputs, model.config)
-    assert not ex.check_hidden_states(n, ..., outputs, model.config)
+    n, shape = right_answer(single, model)
+    assert shape == tuple(outputs.attentions[0].shape)
+    assert check_count_shape(n, shape, single, model)
+    assert check_count_shape(n, list(shape), single, model)
+    assert check_count_shape(np.int64(n), outputs.attentions[-1].shape, single, model)
+
+
+def test_count_shape_unanswered(single, model, capsys):
+    n, _ = right_answer(single, model)
+    assert not check_count_shape(..., ..., single, model)
+    assert not check_count_shape(n, ..., single, model)
     assert "not answered yet" in capsys.readouterr().out
 
 
-def test_hidden_states_forgot_embeddings(single, model):
-    _, outputs = single
-    _, shape = right_hidden(single, model)
+def test_count_forgot_embeddings(single, model):
+    _, shape = right_answer(single, model)
     with pytest.raises(ExerciseError, match="embedding output"):
-        ex.check_hidden_states(model.config.n_layers, shape, outputs, model.config)
+        check_count_shape(model.config.n_layers, shape, single, model)
 
 
-def test_hidden_states_counted_last_twice(single, model):
-    _, outputs = single
-    _, shape = right_hidden(single, model)
+def test_count_last_twice(single, model):
+    _, shape = right_answer(single, model)
     with pytest.raises(ExerciseError, match="is hidden_states\\[-1\\]"):
-        ex.check_hidden_states(model.config.n_layers + 2, shape, outputs, model.config)
+        check_count_shape(model.config.n_layers + 2, shape, single, model)
 
 
-def test_hidden_states_count_not_an_int(single, model):
-    _, outputs = single
-    _, shape = right_hidden(single, model)
+def test_count_not_an_int(single, model):
+    _, shape = right_answer(single, model)
     with pytest.raises(ExerciseError, match="float"):
-        ex.check_hidden_states(float(model.config.n_layers + 1), shape, outputs, model.config)
+        check_count_shape(float(model.config.n_layers + 1), shape, single, model)
 
 
-def test_hidden_shape_without_batch(single, model):
-    _, outputs = single
-    n, (batch, seq, dim) = right_hidden(single, model)
+def test_attention_shape_without_batch(single, model):
+    n, shape = right_answer(single, model)
     with pytest.raises(ExerciseError, match="missing the batch dimension"):
-        ex.check_hidden_states(n, (seq, dim), outputs, model.config)
+        check_count_shape(n, shape[1:], single, model)
 
 
-def test_hidden_shape_layer_as_axis(single, model):
-    _, outputs = single
-    n, shape = right_hidden(single, model)
+def test_attention_shape_layers_stacked(single, model):
+    n, shape = right_answer(single, model)
     with pytest.raises(ExerciseError, match="tuple, not one tensor"):
-        ex.check_hidden_states(n, (n, *shape), outputs, model.config)
+        check_count_shape(n, (model.config.n_layers, *shape), single, model)
 
 
-def test_hidden_shape_wrong_order(single, model):
-    _, outputs = single
-    n, (batch, seq, dim) = right_hidden(single, model)
+def test_attention_shape_layer_as_first_axis(single, model):
+    n, (batch, heads, seq, _) = right_answer(single, model)
+    assert model.config.n_layers != batch
+    with pytest.raises(ExerciseError, match="is the batch .* not the layer"):
+        check_count_shape(n, (model.config.n_layers, heads, seq, seq), single, model)
+
+
+def test_attention_shape_hidden_state_shape(single, model):
+    n, (batch, _, seq, _) = right_answer(single, model)
+    with pytest.raises(ExerciseError, match="shape of a hidden state"):
+        check_count_shape(n, (batch, seq, model.config.dim), single, model)
+
+
+def test_attention_shape_queries_not_weights(tokenizer, model):
+    # the longer sentence: in tiny mode the short one has exactly d_k tokens
+    inputs = tokenizer(SENTENCES[1], return_tensors="pt")
+    with torch.no_grad():
+        outputs = model(**inputs, output_hidden_states=True, output_attentions=True)
+    n, (batch, heads, seq, _) = right_answer((inputs, outputs), model)
+    d_k = model.config.dim // heads
+    assert d_k != seq
+    with pytest.raises(ExerciseError, match="queries or keys"):
+        check_count_shape(n, (batch, heads, seq, d_k), (inputs, outputs), model)
+
+
+def test_attention_shape_one_sequence_axis(single, model):
+    n, (batch, heads, seq, _) = right_answer(single, model)
+    with pytest.raises(ExerciseError, match="query position AND one for the key"):
+        check_count_shape(n, (batch, heads, seq), single, model)
+
+
+def test_attention_shape_wrong_order(single, model):
+    n, (batch, heads, seq, _) = right_answer(single, model)
+    assert heads != seq
     with pytest.raises(ExerciseError, match="wrong order"):
-        ex.check_hidden_states(n, (batch, dim, seq), outputs, model.config)
+        check_count_shape(n, (batch, seq, seq, heads), single, model)
 
 
-def test_hidden_shape_ffn_width(single, model):
-    _, outputs = single
-    n, (batch, seq, _) = right_hidden(single, model)
-    assert model.config.hidden_dim != model.config.dim
-    with pytest.raises(ExerciseError, match="feed-forward"):
-        ex.check_hidden_states(n, (batch, seq, model.config.hidden_dim), outputs, model.config)
+def test_attention_shape_model_width_for_heads(single, model):
+    n, (batch, _, seq, _) = right_answer(single, model)
+    with pytest.raises(ExerciseError, match="counts the heads"):
+        check_count_shape(n, (batch, model.config.dim, seq, seq), single, model)
 
 
-def test_hidden_shape_without_special_tokens(single, model):
-    _, outputs = single
-    n, (batch, seq, dim) = right_hidden(single, model)
+def test_attention_shape_without_special_tokens(single, model):
+    n, (batch, heads, seq, _) = right_answer(single, model)
     with pytest.raises(ExerciseError, match="special tokens"):
-        ex.check_hidden_states(n, (batch, seq - 2, dim), outputs, model.config)
+        check_count_shape(n, (batch, heads, seq - 2, seq - 2), single, model)
 
 
-def test_hidden_shape_tensor_instead_of_shape(single, model):
+def test_attention_shape_tensor_instead_of_shape(single, model):
     _, outputs = single
-    n, _ = right_hidden(single, model)
+    n, _ = right_answer(single, model)
     with pytest.raises(ExerciseError, match="not the tensor itself"):
-        ex.check_hidden_states(n, outputs.hidden_states[0], outputs, model.config)
+        check_count_shape(n, outputs.attentions[0], single, model)
 
 
-def test_hidden_states_needs_the_outputs(tokenizer, model):
+def test_count_shape_needs_the_outputs(tokenizer, model):
     inputs = tokenizer(SENTENCES[0], return_tensors="pt")
     with torch.no_grad():
         plain = model(**inputs)
+        hidden_only = model(**inputs, output_hidden_states=True)
     with pytest.raises(ValueError, match="output_hidden_states=True"):
-        ex.check_hidden_states(3, (1, 8, 32), plain, model.config)
-
-
-# --------------------------------------------------------------------------- d_k
-
-
-def test_head_dim_right(model):
-    d_k = model.config.dim // model.config.n_heads
-    assert d_k == model.transformer.layer[0].attention.attention_head_size
-    assert ex.check_head_dim(d_k, model.config)
-    assert ex.check_head_dim(torch.tensor(d_k), model.config)
-
-
-def test_head_dim_unanswered(model, capsys):
-    assert not ex.check_head_dim(..., model.config)
-    assert "not answered yet" in capsys.readouterr().out
-
-
-def test_head_dim_float(model):
-    with pytest.raises(ExerciseError, match="integer division"):
-        ex.check_head_dim(model.config.dim / model.config.n_heads, model.config)
-
-
-def test_head_dim_whole_width(model):
-    with pytest.raises(ExerciseError, match="width of the whole model"):
-        ex.check_head_dim(model.config.dim, model.config)
-
-
-def test_head_dim_number_of_heads(model):
-    with pytest.raises(ExerciseError, match="number of heads"):
-        ex.check_head_dim(model.config.n_heads, model.config)
-
-
-def test_head_dim_ffn_width(model):
-    with pytest.raises(ExerciseError, match="feed-forward"):
-        ex.check_head_dim(model.config.hidden_dim // model.config.n_heads, model.config)
-
-
-def test_head_dim_sqrt(model):
-    d_k = model.config.dim // model.config.n_heads
-    with pytest.raises(ExerciseError, match="sqrt\\(d_k\\)"):
-        ex.check_head_dim(math.sqrt(d_k), model.config)
+        ex.check_hidden_count_and_attention_shape(3, (1, 4, 8, 8), plain, model.config)
+    with pytest.raises(ValueError, match="output_attentions=True"):
+        ex.check_hidden_count_and_attention_shape(3, (1, 4, 8, 8), hidden_only, model.config)
 
 
 # --------------------------------------------------------------------------- one head by hand

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 import torch
 from transformers import AutoConfig, AutoTokenizer
@@ -38,9 +42,38 @@ def batch(tokenizer):
     return tokenizer(TEXTS, padding=True, return_tensors="pt")
 
 
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_batching.ipynb"
+
+# The checker prints these titles; the notebook's "### Exercise N · Title" headings must match.
+TITLES = [
+    "Exercise 1 · Count the padding",
+    "Exercise 2 · Predict the output shape",
+    "Exercise 3 · Rows of a fixed length",
+]
+
+
 def wrong(check, *args, match):
     with pytest.raises(ExerciseError, match=match):
         check(*args)
+
+
+def test_titles_match_the_notebook_headings():
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    headings = re.findall(r"^### (Exercise \d+ · .+?)\s*$", markdown, flags=re.MULTILINE)
+    assert headings == TITLES
+
+
+def test_checks_print_their_titles(batch, config, tokenizer, capsys):
+    rows, columns = (int(d) for d in batch["input_ids"].shape)
+    assert ex.check_padding_count(int((batch["attention_mask"] == 0).sum()), batch)
+    assert ex.check_hidden_shape((rows, columns, config.dim), batch, config)
+    fixed = tokenizer(TEXTS, padding="max_length", truncation=True, max_length=8,
+                      return_tensors="pt")
+    assert ex.check_truncated_batch(fixed, tokenizer, TEXTS, 8)
+    out = capsys.readouterr().out
+    assert [line.split(" ", 1)[1] for line in out.splitlines()] == [
+        f"{title}: correct!" for title in TITLES]
 
 
 # Exercise 1: padding count -------------------------------------------------------------

@@ -87,12 +87,11 @@ def test_param_count_wrong_answers(uncased_model, wrong, message):
         ex.check_param_count(wrong(uncased_model), uncased_model)
 
 
-def test_param_count_of_the_other_model(uncased_model):
-    # The tiny stand-ins may have vocabularies of the same size, so the "other" model here is
-    # one whose count surely differs.
-    other = torch.nn.Linear(3, 3)
+def test_param_count_of_the_other_model(uncased_model, cased_model):
+    # The stand-ins' vocabularies differ in size (like the real ones), and so do their counts.
+    assert _count(cased_model) != _count(uncased_model)
     with pytest.raises(ExerciseError, match="cased model"):
-        ex.check_param_count(_count(other), uncased_model, cased_model=other)
+        ex.check_param_count(_count(cased_model), uncased_model, cased_model=cased_model)
 
 
 def test_param_count_only_trainable(uncased_model):

@@ -12,7 +12,7 @@ from lecture_utils.exercises import tokenization as ex
 
 TEXT = "Tokenizers turn sentences into numbers, one piece at a time."
 SPLIT_TEXT = "The screenwriter's unpredictability kept the audience spellbound."
-UNK_TEXT = "Great film 🎬 , terrible popcorn 🍿 , lovely people 😃"
+UNK_TEXT = "Great film 🎬, terrible popcorn 🍿, lovely people 😃"
 
 
 @pytest.fixture(scope="module")
@@ -143,9 +143,18 @@ def test_most_split_right(tokenizer):
     assert ex.check_most_split_word(f" {word.upper()} ", tokenizer, SPLIT_TEXT)
 
 
+def test_most_split_unique_in_notebook_sentence(tokenizer):
+    # The notebook's sentence should have one clear answer (ties are accepted, but are a worse
+    # exercise).
+    counts = sorted((n for _, n in ex.pieces_per_word(tokenizer, SPLIT_TEXT)), reverse=True)
+    assert counts[0] > counts[1]
+
+
 def test_most_split_accepts_any_tie(tokenizer):
-    text = "cat cat"
-    assert ex.check_most_split_word("cat", tokenizer, text)
+    text = "The film"
+    assert [n for _, n in ex.pieces_per_word(tokenizer, text)] == [1, 1]
+    assert ex.check_most_split_word("The", tokenizer, text)
+    assert ex.check_most_split_word("film", tokenizer, text)
 
 
 def test_most_split_unanswered(tokenizer):

@@ -64,24 +64,27 @@ def _require(outputs, field: str, flag: str) -> tuple:
 
 
 # --------------------------------------------------------------------------------------------
-# Exercise: how many hidden states, and what shape
+# Exercise: how many hidden states, and the shape of one attention tensor
 
 
-def check_hidden_states(n_hidden_states, hidden_shape, outputs, config) -> CheckResult:
-    """How many tensors ``outputs.hidden_states`` holds, and the shape of each one.
+def check_hidden_count_and_attention_shape(n_hidden_states, attention_shape, outputs,
+                                           config) -> CheckResult:
+    """How many tensors ``outputs.hidden_states`` holds, and the shape of ``outputs.attentions[k]``.
 
     ``outputs`` is the model output for the notebook's single sentence, called with
-    ``output_hidden_states=True``; ``config`` is ``model.config``.
+    ``output_hidden_states=True`` and ``output_attentions=True``; ``config`` is ``model.config``.
     """
-    title = "Hidden states: count and shape"
-    answer = ... if unanswered(n_hidden_states) or unanswered(hidden_shape) else (
-        n_hidden_states, hidden_shape)
+    title = "Count the hidden states, shape an attention tensor"
+    answer = ... if unanswered(n_hidden_states) or unanswered(attention_shape) else (
+        n_hidden_states, attention_shape)
     hidden_states = _require(outputs, "hidden_states", "output_hidden_states")
+    attentions = _require(outputs, "attentions", "output_attentions")
     n_layers = config.num_hidden_layers
     expected_n = len(hidden_states)
-    expected_shape = tuple(int(d) for d in hidden_states[0].shape)
-    batch, seq, dim = expected_shape
-    ffn_dim = getattr(config, "hidden_dim", None) or getattr(config, "intermediate_size", None)
+    expected_shape = tuple(int(d) for d in attentions[0].shape)
+    batch, n_heads, seq, _ = expected_shape
+    dim = config.hidden_size
+    d_k = dim // n_heads
 
     def check(answer):
         n, shape = answer
@@ -90,68 +93,49 @@ def check_hidden_states(n_hidden_states, hidden_shape, outputs, config) -> Check
             if n == n_layers:
                 fail(f"n_hidden_states is {n}, one short. Besides one output per layer "
                      f"({n_layers} layers), hidden_states starts with the embedding output "
-                     "(hidden_states[0], the input to the first layer): n_layers + 1.")
+                     "(hidden_states[0], the input to the first layer): n_layers + 1. (It is "
+                     "attentions that has one entry per layer and nothing more.)")
             if n == n_layers + 2:
                 fail(f"n_hidden_states is {n}, one too many. last_hidden_state is not an extra "
                      "entry: it is hidden_states[-1]. The count is n_layers + 1.")
             fail(f"n_hidden_states is {n}, expected {expected_n}: one tensor for the "
                  "embeddings plus one per layer (config.n_layers + 1).")
-        shape = _as_shape(shape, "hidden_shape")
+        shape = _as_shape(shape, "attention_shape")
         if shape == expected_shape:
             return
-        if shape == (seq, dim):
-            fail(f"hidden_shape {shape} is missing the batch dimension, which comes first: "
-                 "(batch, sequence length, hidden size).")
-        if len(shape) == 4 and shape[0] in (n_layers, n_layers + 1) and shape[1:] == expected_shape:
-            fail("hidden_states is a tuple, not one tensor: the layer is the index into the "
-                 "tuple, and each element has three axes, (batch, sequence length, hidden "
-                 "size).")
-        if len(shape) == 3 and sorted(shape) == sorted(expected_shape):
-            fail(f"hidden_shape {shape} has the right numbers in the wrong order. The order is "
-                 "(batch, sequence length, hidden size).")
-        if len(shape) == 3 and shape[:2] == (batch, seq) and ffn_dim and shape[2] == ffn_dim:
-            fail(f"The last number is {shape[2]}, DistilBERT's config.hidden_dim, which is the "
-                 "width of the feed-forward layer inside each block. Despite its name, the "
-                 "hidden states have config.dim features.")
-        if len(shape) == 3 and shape[0] == batch and shape[2] == dim and shape[1] == seq - 2:
-            fail(f"The sequence length is {seq}, not {shape[1]}: you left out the special tokens. "
-                 "The model sees [CLS] and [SEP] too, so they have hidden states as well.")
-        fail(f"hidden_shape is {shape}, expected {expected_shape}: (batch, sequence length "
-             "including special tokens, config.dim).")
+        if shape == expected_shape[1:]:
+            fail(f"attention_shape {shape} is missing the batch dimension, which comes first: "
+                 "(batch, heads, query position, key position).")
+        if len(shape) == 5 and shape[1:] == expected_shape:
+            fail("attentions is a tuple, not one tensor: the layer is the index into the "
+                 "tuple, and each element has four axes, (batch, heads, query, key).")
+        if len(shape) == 4 and shape[0] == n_layers and shape[1:] == expected_shape[1:]:
+            fail(f"The first axis of attentions[k] is the batch ({batch} here), not the layer: "
+                 "the layer is the index into the tuple. The shape is (batch, heads, query, "
+                 "key).")
+        if shape == (batch, seq, dim):
+            fail(f"{shape} is the shape of a hidden state. An attention tensor has one weight "
+                 "for every (query, key) pair in every head: (batch, heads, query, key).")
+        if len(shape) == 4 and shape[:3] == (batch, n_heads, seq) and shape[3] == d_k:
+            fail(f"{shape} is the shape of one layer's queries or keys split into heads. The "
+                 "weights compare every query with every key, so the last two axes are both "
+                 "the sequence length.")
+        if len(shape) == 3 and sorted(shape) == sorted((batch, n_heads, seq)):
+            fail(f"attention_shape {shape} has three axes; the weights need four: one for the "
+                 "query position AND one for the key position (batch, heads, query, key).")
+        if len(shape) == 4 and sorted(shape) == sorted(expected_shape):
+            fail(f"attention_shape {shape} has the right numbers in the wrong order. The order "
+                 "is (batch, heads, query position, key position).")
+        if len(shape) == 4 and shape[0] == batch and shape[2:] == (seq, seq) and shape[1] == dim:
+            fail(f"The second number is {shape[1]}, the model width config.dim. That axis "
+                 "counts the heads: config.n_heads.")
+        if len(shape) == 4 and shape[:2] == (batch, n_heads) and shape[2:] == (seq - 2, seq - 2):
+            fail(f"The sequence length is {seq}, not {seq - 2}: you left out the special "
+                 "tokens. The model attends from and to [CLS] and [SEP] too.")
+        fail(f"attention_shape is {shape}, expected {expected_shape}: (batch, config.n_heads, "
+             "sequence length, sequence length), special tokens included.")
 
     return exercise(title, answer, check)
-
-
-# --------------------------------------------------------------------------------------------
-# Exercise: the per-head dimension d_k
-
-
-def check_head_dim(d_k, config) -> CheckResult:
-    """d_k, the size of each head's query and key vectors, from ``model.config``."""
-    title = "Per-head dimension d_k"
-    dim, n_heads = config.hidden_size, config.num_attention_heads
-    expected = dim // n_heads
-    ffn_dim = getattr(config, "hidden_dim", None) or getattr(config, "intermediate_size", None)
-
-    def check(answer):
-        if (isinstance(answer, (int, float)) and not isinstance(answer, bool)
-                and answer != expected and math.isclose(answer, math.sqrt(expected))):
-            fail(f"{answer:.4g} is sqrt(d_k), the number the scores are divided by. d_k itself "
-                 "is the size of one head's vectors.")
-        value = _as_int(answer, "d_k")
-        if value == expected:
-            return
-        if value == dim:
-            fail(f"{value} is config.dim, the width of the whole model. The heads split it "
-                 "between them: each head works in config.dim // config.n_heads dimensions.")
-        if value == n_heads:
-            fail(f"{value} is the number of heads (config.n_heads), not the size of each head.")
-        if ffn_dim and value == ffn_dim // n_heads:
-            fail("You divided config.hidden_dim, the feed-forward width, by the number of heads. "
-                 "Attention splits config.dim, the model width.")
-        fail(f"d_k is {value}, expected {expected}: config.dim // config.n_heads.")
-
-    return exercise(title, d_k, check)
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,7 +193,7 @@ def check_attention_head(weights, model, outputs, attention_mask, layer: int, he
     """
     import torch
 
-    title = f"Attention of layer {layer}, head {head}, sentence {batch_index} by hand"
+    title = "Recompute a head for the padded sentence"
     attentions = _require(outputs, "attentions", "output_attentions")
     hidden_states = _require(outputs, "hidden_states", "output_hidden_states")
     expected = attentions[layer][batch_index, head].detach().float().cpu()
@@ -282,7 +266,7 @@ def check_top_key(top_key, attentions, layer: int, head: int, query: int,
     if not attentions:
         raise ValueError("attentions is empty: load the model with attn_implementation='eager' "
                          "and call it with output_attentions=True.")
-    title = f"Most-attended key (layer {layer}, head {head}, query {query})"
+    title = "The most-attended key"
     matrix = attentions[layer][batch_index, head].detach().float().cpu()  # (query, key)
     row = matrix[query]
     expected = int(row.argmax())

@@ -79,7 +79,7 @@ def check_padding_count(answer, batch) -> CheckResult:
         fail(f"{value} is not the number of padding tokens. Hint: padding is where "
              "`attention_mask` is 0; count those positions over the whole batch.")
 
-    return exercise("Padding tokens in a batch", answer, check)
+    return exercise("Exercise 1 · Count the padding", answer, check)
 
 
 def _as_shape(answer) -> tuple[int, ...]:
@@ -149,7 +149,7 @@ def check_hidden_shape(answer, batch, model) -> CheckResult:
                  f"{s} is not it.")
         fail(f"{value} is not the shape of last_hidden_state.")  # pragma: no cover
 
-    return exercise("Shape of last_hidden_state", answer, check)
+    return exercise("Exercise 2 · Predict the output shape", answer, check)
 
 
 def check_truncated_batch(answer, tokenizer, texts, max_length: int) -> CheckResult:
@@ -196,4 +196,4 @@ def check_truncated_batch(answer, tokenizer, texts, max_length: int) -> CheckRes
             fail("`input_ids` are right but `attention_mask` is not: it should be 1 for every "
                  "real token and 0 for every padding token. Use the mask the tokenizer made.")
 
-    return exercise("Truncate and pad to max_length", answer, check)
+    return exercise("Exercise 3 · Rows of a fixed length", answer, check)

@@ -99,8 +99,9 @@ def check_param_count(n_params, model, cased_model=None) -> CheckResult:
 def check_config_reading(n_layers, n_heads, head_dim, config) -> CheckResult:
     """Exercise 2: layers, attention heads and the size of one head, read from ``config``.
 
-    Uses the generic names every config answers to (``num_hidden_layers``,
-    ``num_attention_heads``, ``hidden_size``), so it works for any architecture.
+    Uses the common names that most configs answer to (``num_hidden_layers``,
+    ``num_attention_heads``, ``hidden_size``), so it works for DistilBERT, GPT-2 and most
+    other architectures.
     """
     title = "Exercise 2 · Read the config"
     answers = (n_layers, n_heads, head_dim)
