@@ -61,15 +61,17 @@ def register_dataset(hf_home: Path, real_name: str, source: Path) -> Path:
     cache_dir = hf_home / "datasets"
     owner, name = real_name.split("/")
     final = cache_dir / f"{owner}___{name}"
-    if final.exists():
+    data_hash = _commit_hash(source / "plain_text")[:16]
+    if (final / "plain_text" / "0.0.0" / data_hash).is_dir():
         return final
+    shutil.rmtree(final, ignore_errors=True)  # an older copy of the data: replace it
     files = {p.name.split("-")[0]: str(p) for p in sorted((source / "plain_text").glob("*.parquet"))}
     local = load_dataset_builder(str(source))  # reads the features from the dataset card
     features = Features(local.info.features)
     staging = cache_dir / f"staging-{name}"
     shutil.rmtree(staging, ignore_errors=True)
     builder = Parquet(cache_dir=str(staging), dataset_name=name, config_name="plain_text",
-                      config_id="plain_text", hash=_commit_hash(source / "plain_text")[:16],
+                      config_id="plain_text", hash=data_hash,
                       data_files=files, features=features)
     builder.download_and_prepare()
     (staging / name).rename(final)  # the cache folder of a namespaced repo: owner___name

@@ -30,3 +30,26 @@ def test_registered_standins_load_by_real_id_offline():
                          text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert "POSITIVE ['test', 'train', 'unsupervised'] ['neg', 'pos']" in out.stdout
+
+
+@pytest.mark.slow
+def test_registered_dataset_follows_the_bundled_data(tmp_path):
+    """New bundled data replaces the registered copy instead of being shadowed by it."""
+    import shutil
+
+    from lecture_utils.data import bundled_reviews
+    from tests.fullmode import register_dataset
+
+    hf_home = THROWAWAY_ROOT / "hf-home-fullmode-data-test"
+    shutil.rmtree(hf_home, ignore_errors=True)
+    source = tmp_path / "reviews"
+    shutil.copytree(bundled_reviews(), source)
+    first = {p.name for p in register_dataset(hf_home, "stanfordnlp/imdb", source).rglob("*")
+             if p.parent.name == "0.0.0" and p.is_dir()}
+    assert len(first) == 1
+    victim = source / "plain_text" / "test-00000-of-00001.parquet"
+    shutil.copy(source / "plain_text" / "train-00000-of-00001.parquet", victim)  # new data
+    second = {p.name for p in register_dataset(hf_home, "stanfordnlp/imdb", source).rglob("*")
+              if p.parent.name == "0.0.0" and p.is_dir()}
+    assert len(second) == 1 and second != first
+    shutil.rmtree(hf_home)
