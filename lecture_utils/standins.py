@@ -98,6 +98,7 @@ def cache_root() -> Path:
     return Path(base).expanduser().resolve() / "lecture_utils"
 
 
+@functools.cache
 def _recipe_fingerprint() -> str:
     """Changes whenever the recipe, the bundled data or the libraries change."""
     import tokenizers
@@ -129,7 +130,7 @@ def build_standin(real_id: str) -> Path:
     from filelock import FileLock
 
     if real_id not in STANDINS:
-        raise KeyError(real_id)
+        raise KeyError(f"No stand-in recipe for {real_id!r}; known: {sorted(STANDINS)}")
     target = standin_dir(real_id)
     if (target / "config.json").exists():
         return target
