@@ -35,10 +35,10 @@ test-unit: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) tests
 
 test-notebooks: $(STAMP)
-	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) --nbmake notebooks
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) --durations=0 --nbmake notebooks
 
 test-full: $(STAMP)
-	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) --nbmake notebooks --lecture-mode=full
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) --durations=0 --nbmake notebooks --lecture-mode=full
 
 ## make lock: re-pin requirements.lock from the current environment (after testing it)
 lock:
