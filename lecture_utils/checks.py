@@ -56,8 +56,8 @@ def check_equal(value, expected, name: str, hint: str = "") -> None:
     if type(value) is not type(expected) and not (
         isinstance(value, (list, tuple)) and isinstance(expected, (list, tuple))
     ):
-        fail(f"{name} should be a {type(expected).__name__}, got a {type(value).__name__} "
-             f"({value!r}). {hint}".strip())
+        fail(f"{name} should be of type {type(expected).__name__}, not "
+             f"{type(value).__name__} ({value!r}). {hint}".strip())
     if isinstance(value, (list, tuple)):
         value, expected = list(value), list(expected)
     if value != expected:

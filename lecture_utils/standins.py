@@ -317,14 +317,11 @@ def _build_decoder(out: Path) -> None:
     )
     texts = _corpus()
     bpe.train_from_iterator(texts, trainer=trainer)
-    model_json = bpe.model
-    vocab = bpe.get_vocab()
-    merges_path = Path(model_json.save(str(out))[1])  # writes vocab.json and merges.txt
-    merges = [tuple(line.split(" ")) for line in merges_path.read_text(encoding="utf-8").splitlines()
-              if line and not line.startswith("#version")]
-    tokenizer = GPT2Tokenizer(vocab=vocab, merges=merges, model_max_length=1024)
-    for f in ("vocab.json", "merges.txt"):
-        (out / f).unlink()
+    with tempfile.TemporaryDirectory() as tmp:  # the BPE model saves its merges as text
+        merges_file = Path(bpe.model.save(tmp)[1])
+        merges = [tuple(line.split(" ")) for line in merges_file.read_text("utf-8").splitlines()
+                  if line and not line.startswith("#version")]
+    tokenizer = GPT2Tokenizer(vocab=bpe.get_vocab(), merges=merges, model_max_length=1024)
 
     config = GPT2Config(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
                         eos_token_id=tokenizer.eos_token_id, **DECODER_SIZE)

@@ -43,7 +43,7 @@ def test_check_equal_types_and_tensors():
     check_equal(torch.tensor([1, 2]), [1, 2], "ids")
     check_equal((1, 2), [1, 2], "ids")
     check_equal(0.1 + 0.2, 0.3, "x")
-    with pytest.raises(ExerciseError, match="should be a int, got a str"):
+    with pytest.raises(ExerciseError, match="should be of type int, not str"):
         check_equal("3", 3, "n")
     with pytest.raises(ExerciseError, match="x is 0.5, expected 0.3"):
         check_equal(0.5, 0.3, "x")

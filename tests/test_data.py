@@ -11,6 +11,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
+def generate_reviews():
+    """The generator script (scripts/ is not a package)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import generate_reviews
+    finally:
+        sys.path.pop(0)
+    return generate_reviews
+
+
+@pytest.fixture(scope="module")
 def reviews():
     with lu.quiet_progress():
         return load_dataset(str(bundled_reviews()))
@@ -80,12 +91,7 @@ def _rows(folder: Path, split: str):
     return table.column("text").to_pylist(), table.column("label").to_pylist()
 
 
-def test_the_generator_reproduces_the_bundled_files(tmp_path):
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import generate_reviews
-    finally:
-        sys.path.pop(0)
+def test_the_generator_reproduces_the_bundled_files(tmp_path, generate_reviews):
     with lu.quiet_progress():
         generate_reviews.write(tmp_path)
     for split in ("train", "test", "unsupervised"):
@@ -93,14 +99,9 @@ def test_the_generator_reproduces_the_bundled_files(tmp_path):
     assert (tmp_path / "README.md").read_text() == (bundled_reviews() / "README.md").read_text()
 
 
-def test_changed_data_gets_a_new_cache_entry(tmp_path):
+def test_changed_data_gets_a_new_cache_entry(tmp_path, generate_reviews):
     """datasets keys a local folder's cache on its name and dataset card, not on the files'
     contents; the card records split sizes, so regenerated data is never served stale."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import generate_reviews
-    finally:
-        sys.path.pop(0)
     seen = []
     for seed in (1, 2):
         folder = tmp_path / f"seed{seed}" / "reviews"  # same folder name both times

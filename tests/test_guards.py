@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import lecture_guard
@@ -42,11 +41,8 @@ def test_the_guard_is_installed_in_this_process():
 
 
 def test_warning_origin_looks_at_the_caller():
-    def watched():  # a function that lives in a watched package's module namespace
-        pass
-
-    ns = {"__name__": "transformers.fake_module", "warnings": warnings,
-          "origin": lecture_guard.warning_origin}
+    # A function whose module namespace says it lives in transformers.
+    ns = {"__name__": "transformers.fake_module", "origin": lecture_guard.warning_origin}
     exec("def probe():\n    return origin('x.py')\n", ns)
     assert ns["probe"]() == "transformers"
     assert lecture_guard.warning_origin("/site-packages/datasets/arrow_dataset.py") == "datasets"
