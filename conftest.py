@@ -32,6 +32,7 @@ def suite_environment(mode: str) -> dict[str, str]:
     env = {
         "LECTURE_MODE": mode,
         "LECTURE_CACHE": str(BUILD / "lecture-cache"),
+        "LECTURE_OUTPUT_DIR": str(BUILD / f"outputs-{mode}"),
         "HF_HOME": str(BUILD / f"hf-home-{mode}"),
         "HF_HUB_OFFLINE": "1",
         "HF_DATASETS_OFFLINE": "1",

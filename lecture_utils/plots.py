@@ -84,3 +84,135 @@ def plot_attention_grid(attentions, tokens: Sequence[str], *, batch_index: int =
     fig.colorbar(image, ax=axes, shrink=0.6, label="attention weight")
     fig.suptitle(title or f"Attention weights: {n_layers} layers x {n_heads} heads")
     return fig
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _numbers(values, what: str) -> list[float]:
+    try:
+        out = [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a sequence of numbers, got {values!r}.") from None
+    return out
+
+
+def plot_loss_curves(train_steps: Sequence[float], train_losses: Sequence[float], *,
+                     val_steps: Sequence[float] = (), val_losses: Sequence[float] = (),
+                     xlabel: str = "optimizer step", title: str = "Loss during training"):
+    """Training loss per step (thin line) and validation loss at its steps (dots).
+
+    Pass the x positions explicitly (``train_steps``, ``val_steps``) so both curves share
+    one axis: validation usually runs once per epoch, at the step where the epoch ends.
+    Returns the matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+
+    train_steps, train_losses = (_numbers(train_steps, "train_steps"),
+                                 _numbers(train_losses, "train_losses"))
+    val_steps, val_losses = _numbers(val_steps, "val_steps"), _numbers(val_losses, "val_losses")
+    if len(train_steps) != len(train_losses) or len(val_steps) != len(val_losses):
+        raise ValueError(
+            f"Each curve needs one x per y: got {len(train_steps)} train steps for "
+            f"{len(train_losses)} train losses and {len(val_steps)} validation steps for "
+            f"{len(val_losses)} validation losses."
+        )
+    if not train_losses and not val_losses:
+        raise ValueError("Nothing to plot: both loss lists are empty. Did the loop record them?")
+    fig, ax = plt.subplots()
+    if train_losses:
+        ax.plot(train_steps, train_losses, lw=1, alpha=0.8, label="training loss (per batch)")
+    if val_losses:
+        ax.plot(val_steps, val_losses, "o-", lw=2, label="validation loss")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("cross-entropy loss")
+    ax.set_title(title)
+    ax.legend()
+    return fig
+
+
+def plot_log_history(log_history: Sequence[dict], *, metrics: Sequence[str] = ("eval_accuracy",)):
+    """Plot ``trainer.state.log_history``: training and validation loss, plus ``metrics``.
+
+    Training entries carry ``loss``, evaluation entries ``eval_loss`` and the metrics that
+    ``compute_metrics`` returned (prefixed ``eval_``); each entry has its ``step``.
+    Returns the matplotlib figure (losses on the left axis, metrics on the right).
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(log_history, Sequence) or not all(isinstance(e, dict) for e in log_history):
+        raise TypeError("Pass trainer.state.log_history: a list of dicts, one per log event.")
+    train = [(e["step"], e["loss"]) for e in log_history if "loss" in e]
+    evals = [e for e in log_history if "eval_loss" in e]
+    if not train and not evals:
+        raise ValueError(
+            "log_history has no 'loss' or 'eval_loss' entries. Train first, and set "
+            "logging_steps / eval_strategy so the Trainer logs something."
+        )
+    missing = [m for m in metrics if evals and m not in evals[0]]
+    if missing:
+        raise KeyError(f"No {missing} in the evaluation logs; they hold "
+                       f"{sorted(k for k in evals[0] if k.startswith('eval_'))}.")
+    fig, ax = plt.subplots()
+    if train:
+        ax.plot([s for s, _ in train], [loss for _, loss in train], lw=1, label="training loss")
+    if evals:
+        ax.plot([e["step"] for e in evals], [e["eval_loss"] for e in evals], "o-", lw=2,
+                label="validation loss")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("loss")
+    handles, labels = ax.get_legend_handles_labels()
+    if evals and metrics:
+        ax2 = ax.twinx()
+        for m in metrics:
+            ax2.plot([e["step"] for e in evals], [e[m] for e in evals], "s--", label=m)
+        ax2.set_ylim(0, 1.05)
+        ax2.set_ylabel("metric")
+        ax2.grid(False)
+        h2, l2 = ax2.get_legend_handles_labels()
+        handles, labels = handles + h2, labels + l2
+    ax.legend(handles, labels, loc="center right")
+    ax.set_title("Trainer log history")
+    return fig
+
+
+def plot_confusion_matrix(labels: Sequence[int], predictions: Sequence[int],
+                          class_names: Sequence[str], *, title: str = "Confusion matrix"):
+    """Counts of (true class, predicted class) pairs as an annotated heatmap.
+
+    Rows are the true classes, columns the predictions; the diagonal holds the correct
+    answers. Returns the matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    labels = np.asarray(labels).reshape(-1)
+    predictions = np.asarray(predictions).reshape(-1)
+    n = len(class_names)
+    if labels.shape != predictions.shape:
+        raise ValueError(f"Got {labels.size} labels but {predictions.size} predictions: "
+                         "pass one prediction per example (argmax over the logits).")
+    if labels.size == 0:
+        raise ValueError("No examples: labels and predictions are empty.")
+    for name, arr in (("labels", labels), ("predictions", predictions)):
+        if not np.issubdtype(arr.dtype, np.integer) or arr.min() < 0 or arr.max() >= n:
+            raise ValueError(
+                f"{name} must be class ids 0..{n - 1} (one per example) for the {n} classes "
+                f"{list(class_names)}; got values {sorted(set(arr.tolist()))[:10]}. For "
+                "logits, take predictions = logits.argmax(-1)."
+            )
+    counts = np.zeros((n, n), dtype=int)
+    np.add.at(counts, (labels, predictions), 1)
+    fig, ax = plt.subplots(figsize=(1.3 * n + 2.5, 1.3 * n + 1.5))
+    ax.imshow(counts, cmap="Blues")
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, str(counts[i, j]), ha="center", va="center",
+                    color="white" if counts[i, j] > counts.max() / 2 else "black")
+    ax.set_xticks(range(n), labels=list(class_names))
+    ax.set_yticks(range(n), labels=list(class_names))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.grid(False)
+    ax.set_title(f"{title} (accuracy {np.trace(counts) / counts.sum():.2f})")
+    return fig
