@@ -108,3 +108,47 @@ def exercise(title: str, answer, check: Callable[[Any], None]) -> CheckResult:
     check(answer)
     print(f"\N{WHITE HEAVY CHECK MARK} {title}: correct!")
     return CheckResult(True)
+
+
+class NotLearnedError(AssertionError):
+    """A training run in tiny mode did not reach the accuracy the stand-ins guarantee."""
+
+
+def expect_learned(accuracy: float, *, labels=None, tiny_minimum: float = 0.9) -> float:
+    """Report a validation accuracy next to the majority-class baseline, and guard tiny mode.
+
+    ``labels`` (the validation labels) give the baseline: the accuracy of always answering
+    the most common class. In tiny mode the stand-ins are built so that the notebooks' recipes
+    reach ``tiny_minimum``; falling short means the training code is broken, and this raises
+    (the course's CI relies on it). In full mode nothing is guaranteed with 128 reviews, so
+    this only reports. Returns the accuracy.
+    """
+    import numbers
+
+    from .modes import get_mode
+
+    if isinstance(accuracy, bool) or not isinstance(accuracy, numbers.Real) \
+            and not hasattr(accuracy, "item"):
+        raise TypeError(f"accuracy must be a number between 0 and 1, got {accuracy!r}.")
+    accuracy = float(accuracy)
+    if not 0.0 <= accuracy <= 1.0:
+        raise ValueError(f"accuracy must be between 0 and 1, got {accuracy}. "
+                         "(A percentage? Divide by 100.)")
+    line = f"Validation accuracy {accuracy:.3f}"
+    if labels is not None:
+        import numpy as np
+
+        values = np.asarray(labels.tolist() if hasattr(labels, "tolist") else list(labels))
+        if values.size == 0:
+            raise ValueError("labels is empty: pass the validation labels.")
+        baseline = float(np.unique(values, return_counts=True)[1].max() / values.size)
+        line += f" (always answering the most common class scores {baseline:.3f})"
+    mode = get_mode(announce=False).name
+    if mode == "tiny" and accuracy < tiny_minimum:
+        raise NotLearnedError(
+            f"{line}. The tiny stand-in reaches at least {tiny_minimum} with this recipe, so "
+            "something in the training code is off: check the learning rate, that labels "
+            "reach the model, that the optimizer steps and that evaluation uses model.eval()."
+        )
+    print(line + ("." if mode == "full" else f": learned (tiny mode needs >= {tiny_minimum})."))
+    return accuracy

@@ -60,3 +60,52 @@ def test_check_shape_and_close():
         check_close(torch.ones(2), torch.tensor([1.0, 1.5]), "w")
     with pytest.raises(ExerciseError, match="should be a tensor"):
         check_close([1.0], torch.ones(1), "w")
+
+
+# ------------------------------------------------------------------ expect_learned
+
+
+def test_expect_learned_reports_accuracy_and_the_majority_baseline(mode, capsys):
+    from lecture_utils.checks import expect_learned
+
+    mode("tiny")
+    assert expect_learned(torch.tensor(0.96875), labels=torch.tensor([0, 0, 0, 1])) == 0.96875
+    out = capsys.readouterr().out
+    assert "0.969" in out and "most common class scores 0.750" in out and "learned" in out
+
+
+def test_expect_learned_fails_in_tiny_mode_when_the_stand_in_did_not_learn(mode):
+    from lecture_utils.checks import NotLearnedError, expect_learned
+
+    mode("tiny")
+    with pytest.raises(NotLearnedError, match="learning rate"):
+        expect_learned(0.75, labels=[0, 0, 0, 1])
+
+
+def test_expect_learned_only_reports_in_full_mode(mode, capsys):
+    from lecture_utils.checks import expect_learned
+
+    mode("full")
+    assert expect_learned(0.6) == 0.6
+    assert "Validation accuracy 0.600." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    (90, ValueError, "percentage"),
+    ("0.9", TypeError, "number between 0 and 1"),
+    (True, TypeError, "number between 0 and 1"),
+])
+def test_expect_learned_rejects_what_is_not_an_accuracy(mode, bad, error, message):
+    from lecture_utils.checks import expect_learned
+
+    mode("tiny")
+    with pytest.raises(error, match=message):
+        expect_learned(bad)
+
+
+def test_expect_learned_needs_labels_to_compute_a_baseline(mode):
+    from lecture_utils.checks import expect_learned
+
+    mode("tiny")
+    with pytest.raises(ValueError, match="validation labels"):
+        expect_learned(0.95, labels=[])
