@@ -30,11 +30,11 @@ def quiet_progress():
             hf_logging.enable_progress_bar()
 
 
-from . import checks, plots, training, widgets  # noqa: E402
+from . import checks, launch, plots, training, widgets  # noqa: E402
 from .checkpoints import checkpoint, known_checkpoints  # noqa: E402
 from .data import dataset_path  # noqa: E402
 from .modes import ModeError, get_mode  # noqa: E402
 from .session import setup  # noqa: E402
 
 __all__ = ["checkpoint", "checks", "dataset_path", "get_mode", "known_checkpoints", "ModeError",
-           "plots", "quiet_progress", "setup", "training", "widgets"]
+           "launch", "plots", "quiet_progress", "setup", "training", "widgets"]

@@ -114,14 +114,14 @@ class NotLearnedError(AssertionError):
     """A training run in tiny mode did not reach the accuracy the stand-ins guarantee."""
 
 
-def expect_learned(accuracy: float, *, labels=None, tiny_minimum: float = 0.9) -> float:
+def expect_learned(accuracy: float, *, labels=None, tiny_minimum: float = 0.9) -> None:
     """Report a validation accuracy next to the majority-class baseline, and guard tiny mode.
 
     ``labels`` (the validation labels) give the baseline: the accuracy of always answering
     the most common class. In tiny mode the stand-ins are built so that the notebooks' recipes
     reach ``tiny_minimum``; falling short means the training code is broken, and this raises
     (the course's CI relies on it). In full mode nothing is guaranteed with 128 reviews, so
-    this only reports. Returns the accuracy.
+    this only reports.
     """
     import numbers
 
@@ -151,4 +151,3 @@ def expect_learned(accuracy: float, *, labels=None, tiny_minimum: float = 0.9) -
             "reach the model, that the optimizer steps and that evaluation uses model.eval()."
         )
     print(line + ("." if mode == "full" else f": learned (tiny mode needs >= {tiny_minimum})."))
-    return accuracy

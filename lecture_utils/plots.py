@@ -164,8 +164,9 @@ def plot_log_history(log_history: Sequence[dict], *, metrics: Sequence[str] = ("
     handles, labels = ax.get_legend_handles_labels()
     if evals and metrics:
         ax2 = ax.twinx()
-        for m in metrics:
-            ax2.plot([e["step"] for e in evals], [e[m] for e in evals], "s--", label=m)
+        for i, m in enumerate(metrics):  # colours after the two loss curves' C0 and C1
+            ax2.plot([e["step"] for e in evals], [e[m] for e in evals], "s--", label=m,
+                     color=f"C{i + 2}")
         ax2.set_ylim(0, 1.05)
         ax2.set_ylabel("metric")
         ax2.grid(False)
@@ -215,4 +216,117 @@ def plot_confusion_matrix(labels: Sequence[int], predictions: Sequence[int],
     ax.set_ylabel("true")
     ax.grid(False)
     ax.set_title(f"{title} (accuracy {np.trace(counts) / counts.sum():.2f})")
+    return fig
+
+
+# --------------------------------------------------------------------------- generation
+
+
+def _probability_vector(probs, what: str = "probs"):
+    """Validate one next-token distribution and return it as a 1-D float CPU tensor."""
+    import torch
+
+    if hasattr(probs, "detach"):
+        vector = probs.detach().float().cpu()
+    else:
+        try:
+            vector = torch.as_tensor(probs, dtype=torch.float32)
+        except (TypeError, ValueError):
+            raise TypeError(f"{what} must be a tensor of probabilities, got "
+                            f"{type(probs).__name__}.") from None
+    if vector.dim() == 2 and vector.shape[0] == 1:
+        vector = vector[0]
+    if vector.dim() != 1:
+        raise ValueError(
+            f"{what} must be one probability vector over the vocabulary, shape (vocab,); got "
+            f"shape {tuple(vector.shape)}. For a model output, take the last position of one "
+            "sequence first: logits[0, -1].softmax(-1)."
+        )
+    if torch.isnan(vector).any():
+        raise ValueError(f"{what} contains NaN values.")
+    if (vector < 0).any() or abs(float(vector.sum()) - 1.0) > 1e-3:
+        raise ValueError(
+            f"{what} does not look like probabilities (they are >= 0 and sum to 1; these sum "
+            f"to {float(vector[torch.isfinite(vector)].sum()):.3g}). Logits? Turn them into "
+            "probabilities first: logits.softmax(dim=-1)."
+        )
+    return vector
+
+
+def token_label(tokenizer, token_id: int) -> str:
+    """A readable label for one token id: its text, quoted, so leading spaces show."""
+    return repr(tokenizer.decode([int(token_id)]))
+
+
+def plot_next_token_probs(probs, tokenizer, k: int = 10, *, title: str | None = None,
+                          ax=None):
+    """Bar chart of the ``k`` most likely next tokens of one probability vector.
+
+    ``probs`` is a next-token distribution over the vocabulary, shape ``(vocab,)`` (for
+    example ``logits[0, -1].softmax(-1)``). Each bar is labelled with the token's text in
+    quotes, so a leading space is visible. Returns the matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+    import torch
+
+    vector = _probability_vector(probs)
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k must be a positive int, got {k!r}.")
+    k = min(k, vector.shape[0])
+    top = torch.topk(vector, k)
+    labels = [token_label(tokenizer, i) for i in top.indices.tolist()]
+    values = top.values.tolist()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.5, 0.35 * k + 1.4))
+    else:
+        fig = ax.figure
+    positions = list(range(k))[::-1]  # the most likely token at the top
+    ax.barh(positions, values, color="tab:blue")
+    ax.set_yticks(positions, labels=labels)
+    for y, value in zip(positions, values, strict=True):
+        ax.text(value, y, f" {value:.3f}", va="center", fontsize=8)
+    ax.set_xlim(0, max(values) * 1.2 if max(values) > 0 else 1)
+    ax.set_xlabel("probability")
+    ax.set_title(title or f"Top {k} next tokens (together {sum(values):.2f} of the probability)")
+    return fig
+
+
+def plot_probs_comparison(distributions, tokenizer, k: int = 10, *, title: str | None = None):
+    """Grouped bars: several next-token distributions over the same ``k`` tokens.
+
+    ``distributions`` maps a label to a probability vector of shape ``(vocab,)``, e.g.
+    ``{"original": probs, "temperature 0.5": hotter}``. The tokens are the ``k`` most likely
+    ones under the FIRST distribution, so you see how the others move the same tokens (a
+    token filtered out by top-k or top-p shows as a missing bar: probability 0). The legend
+    says for each distribution how many tokens keep a probability above 0. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+    import torch
+
+    if not isinstance(distributions, dict) or not distributions:
+        raise TypeError("distributions must be a non-empty dict {label: probability vector}.")
+    vectors = {str(name): _probability_vector(p, f"distributions[{name!r}]")
+               for name, p in distributions.items()}
+    sizes = {v.shape[0] for v in vectors.values()}
+    if len(sizes) != 1:
+        raise ValueError(f"All distributions must cover the same vocabulary; got sizes "
+                         f"{sorted(sizes)}.")
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k must be a positive int, got {k!r}.")
+    reference = next(iter(vectors.values()))
+    k = min(k, reference.shape[0])
+    ids = torch.topk(reference, k).indices
+    labels = [token_label(tokenizer, i) for i in ids.tolist()]
+    n = len(vectors)
+    height = 0.8 / n
+    fig, ax = plt.subplots(figsize=(7, 0.3 * k * max(n, 2) / 2 + 1.6))
+    for j, (name, vector) in enumerate(vectors.items()):
+        positions = [(k - 1 - i) + 0.4 - height * (j + 0.5) for i in range(k)]
+        kept = int((vector > 0).sum())
+        ax.barh(positions, vector[ids].tolist(), height=height,
+                label=f"{name} ({kept} tokens with p > 0)")
+    ax.set_yticks(list(range(k))[::-1], labels=labels)
+    ax.set_xlabel("probability")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(title or f"The top {k} tokens of {next(iter(vectors))!r}, compared")
     return fig

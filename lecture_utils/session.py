@@ -91,6 +91,13 @@ def setup(seed: int = SEED, *, show: bool = True) -> Session:
     # so do the download bars of the Hub client (a first download in full mode takes time).
     hf_logging.disable_progress_bar()
     enable_progress_bars()
+    if device == "cpu":
+        # The Trainer asks its DataLoaders to pin memory (a GPU speed-up); on a CPU-only
+        # machine PyTorch then warns at every loader. Nothing is wrong: silence that one.
+        import warnings
+
+        warnings.filterwarnings("ignore", message="'pin_memory' argument is set as true",
+                                category=UserWarning)
     _plot_style()
     if show:
         gpu = ""

@@ -91,7 +91,7 @@ ENCODER_SIZE = dict(dim=32, n_layers=2, n_heads=4, hidden_dim=64, max_position_e
 DECODER_SIZE = dict(n_embd=32, n_layer=2, n_head=4, n_positions=1024)
 PRETRAIN_STEPS = 60  # encoder "pre-training" on generated reviews of random lengths
 PRETRAIN_SEED = 2222  # a sample of reviews distinct from the bundled one (seed 1111)
-CLASSIFIER_STEPS = 40  # enough for >= 90% test accuracy on the bundled reviews
+CLASSIFIER_STEPS = 150  # enough for >= 90% test accuracy and clear single sentences
 DECODER_STEPS = 120  # enough for samples made of real words
 
 
@@ -183,6 +183,11 @@ def _build(spec: StandIn, out: Path, base_dir: Path | None) -> None:
 
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # building is not the lesson: keep its log quiet
+    # One thread: sums are added up in the same order whatever the machine's core count, so
+    # the trained stand-ins come out byte-identical everywhere (and tiny models gain nothing
+    # from more threads).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     try:
         with torch.random.fork_rng(devices=[]), quiet_progress():
             torch.manual_seed(BUILD_SEED)
@@ -193,6 +198,7 @@ def _build(spec: StandIn, out: Path, base_dir: Path | None) -> None:
             else:
                 _build_decoder(out)
     finally:
+        torch.set_num_threads(threads)
         hf_logging.set_verbosity(verbosity)
     (out / "STANDIN.md").write_text(
         f"Tiny local stand-in for `{spec.real_id}` ({spec.description}), built by "
@@ -314,6 +320,23 @@ def _build_encoder(spec: StandIn, out: Path) -> None:
     tokenizer.save_pretrained(out)
 
 
+def _opinion_sentences(repeats: int = 6) -> tuple[list[str], list[int]]:
+    """Every opinion sentence the review generator knows, filled in, with its label."""
+    from . import reviewgen as g
+
+    fill = {"title": "The Silver River", "genre": "drama", "actor": "Anna Marsh",
+            "director": "Hugo Novak", "role": "teacher", "place": "a border town",
+            "event": "a letter goes missing"}
+    texts, labels = [], []
+    for label, aspects, verdicts, short, score in (
+            (1, g.POSITIVE, g.VERDICTS_POS, g.SHORT_POS, 9),
+            (0, g.NEGATIVE, g.VERDICTS_NEG, g.SHORT_NEG, 2)):
+        for sentence in [*(s for a in sorted(aspects) for s in aspects[a]), *verdicts, *short]:
+            texts.append(sentence.format(**fill, score=score))
+            labels.append(label)
+    return texts * repeats, labels * repeats
+
+
 def _build_classifier(spec: StandIn, out: Path, base_dir: Path) -> None:
     from transformers import AutoModelForSequenceClassification
 
@@ -325,8 +348,11 @@ def _build_classifier(spec: StandIn, out: Path, base_dir: Path) -> None:
         label2id={"NEGATIVE": 0, "POSITIVE": 1},
     )
     texts, labels = _reviews("train")
-    batches = _batches(tokenizer, list(texts), 32, 96, steps=CLASSIFIER_STEPS,
-                       labels=list(labels))
+    sentences, sentence_labels = _opinion_sentences()
+    # SST-2 is made of single sentences from film reviews: add such sentences to the reviews,
+    # so that the classifier is right on a short, clear sentence as well as on a review.
+    batches = _batches(tokenizer, [*texts, *sentences], 32, 96, steps=CLASSIFIER_STEPS,
+                       labels=[*labels, *sentence_labels])
     _train(model, batches, 4e-3, lambda b: b)
     model.config.finetuning_task = "sst-2"
     model.save_pretrained(out)

@@ -77,3 +77,81 @@ def attention_explorer(attentions, tokens: Sequence[str], *, batch_index: int = 
     head.observe(render, names="value")
     render()
     return widgets.VBox([widgets.HBox([layer, head]), out])
+
+
+def generation_playground(model, tokenizer, prompt: str = "The movie was", *,
+                          max_new_tokens: int = 20, seed: int = 42):
+    """Sliders for temperature, top-k, top-p and length; each change calls ``model.generate``.
+
+    The prompt is shown in bold, the generated continuation after it, and below them the
+    exact ``model.generate(...)`` call that produced it. Untick "sample" for greedy decoding
+    (the sampling sliders are then unused). "New sample" draws again with the next seed;
+    the same seed and the same settings give the same text.
+    """
+    import ipywidgets as widgets
+    import torch
+
+    style = {"description_width": "110px"}
+    layout = widgets.Layout(width="420px")
+    text = widgets.Text(value=prompt, description="prompt", style=style,
+                        continuous_update=False, layout=widgets.Layout(width="90%"))
+    sample = widgets.Checkbox(value=True, description="sample (untick: greedy)", style=style)
+    temperature = widgets.FloatSlider(1.0, min=0.05, max=2.0, step=0.05, description="temperature",
+                                      continuous_update=False, style=style, layout=layout)
+    top_k = widgets.IntSlider(50, min=0, max=200, description="top_k (0: off)",
+                              continuous_update=False, style=style, layout=layout)
+    top_p = widgets.FloatSlider(1.0, min=0.05, max=1.0, step=0.05, description="top_p (1: off)",
+                                continuous_update=False, style=style, layout=layout)
+    length = widgets.IntSlider(max_new_tokens, min=1, max=100, description="max_new_tokens",
+                               continuous_update=False, style=style, layout=layout)
+    seed_box = widgets.IntText(seed, description="seed", style=style,
+                               layout=widgets.Layout(width="220px"))
+    again = widgets.Button(description="New sample")
+    out = widgets.HTML()
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None \
+        else tokenizer.eos_token_id
+
+    def generate_kwargs() -> dict:
+        kwargs = {"max_new_tokens": length.value, "pad_token_id": pad_id}
+        if sample.value:
+            kwargs.update(do_sample=True, temperature=float(temperature.value),
+                          top_k=int(top_k.value), top_p=float(top_p.value))
+        else:
+            kwargs["do_sample"] = False
+        return kwargs
+
+    def render(change=None):
+        for slider in (temperature, top_k, top_p):
+            slider.disabled = not sample.value
+        if not text.value.strip():
+            out.value = "<i>Type a prompt.</i>"
+            return
+        inputs = tokenizer(text.value, return_tensors="pt").to(model.device)
+        kwargs = generate_kwargs()
+        torch.manual_seed(seed_box.value)
+        try:
+            with torch.no_grad():
+                output = model.generate(**inputs, **kwargs)
+        except Exception as error:  # show it in the widget (e.g. a prompt beyond the context)
+            out.value = (f"<b>generate raised {type(error).__name__}:</b> "
+                         f"{html.escape(str(error))}")
+            return
+        new_ids = output[0, inputs["input_ids"].shape[1]:]
+        continuation = tokenizer.decode(new_ids, skip_special_tokens=True)
+        call = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        out.value = (
+            f"<div style='font-family:monospace;white-space:pre-wrap'>"
+            f"<b>{html.escape(text.value)}</b>{html.escape(continuation)}</div>"
+            f"<div><small>{len(new_ids)} new tokens, seed {seed_box.value}: "
+            f"model.generate(**inputs, {html.escape(call)})</small></div>"
+        )
+
+    def next_seed(button=None):
+        seed_box.value += 1  # observing the seed re-renders
+
+    for control in (text, sample, temperature, top_k, top_p, length, seed_box):
+        control.observe(render, names="value")
+    again.on_click(next_seed)
+    render()
+    return widgets.VBox([text, widgets.HBox([sample, seed_box, again]),
+                         widgets.HBox([temperature, top_k]), widgets.HBox([top_p, length]), out])

@@ -78,3 +78,19 @@ def test_setup_keeps_download_bars_visible(mode):
     disable_progress_bars()
     lu.setup(show=False)
     assert not are_progress_bars_disabled()  # a first download in full mode shows progress
+
+
+def test_setup_silences_the_pin_memory_warning_on_a_cpu_only_machine(mode, monkeypatch):
+    import warnings
+
+    import torch
+    from torch.utils.data import DataLoader
+
+    import lecture_utils.session as session
+
+    mode("tiny")
+    monkeypatch.setattr(session, "pick_device", lambda: "cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        session.setup(show=False)
+        next(iter(DataLoader(torch.zeros(4, 2), batch_size=2, pin_memory=True)))
