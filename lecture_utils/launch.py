@@ -66,7 +66,14 @@ def _parse_report(lines: list[str], prefix: str | None) -> dict | None:
         return None
     for line in reversed(lines):
         if line.startswith(prefix):
-            return json.loads(line[len(prefix):])
+            try:
+                return json.loads(line[len(prefix):])
+            except json.JSONDecodeError as error:
+                raise CommandError(
+                    f"The command's {prefix.strip()} line is not valid JSON ({error}).\n"
+                    f"The line: {line.rstrip()}",
+                    returncode=0, output="".join(lines),
+                ) from error
     return None
 
 

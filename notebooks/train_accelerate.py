@@ -145,6 +145,11 @@ def main(argv: list[str] | None = None) -> dict:
     # Accelerate: one object decides device, process rank and world size. split_batches=True
     # keeps --batch-size the GLOBAL batch: each of N processes gets batch_size / N reviews.
     accelerator = Accelerator(dataloader_config=DataLoaderConfiguration(split_batches=True))
+    # Accelerate: say first what this run got. A launch that started only one process looks
+    # like an honest one-process run from inside, so read this line.
+    accelerator.print(f"world size {accelerator.num_processes}, "
+                      f"{accelerator.distributed_type.value}, device {accelerator.device}")
+    # Catches processes that started but did not join each other (each sees a world of 1).
     launched = int(os.environ.get("WORLD_SIZE", "1"))
     if launched != accelerator.num_processes:
         raise SystemExit(
@@ -182,6 +187,9 @@ def main(argv: list[str] | None = None) -> dict:
     eval_dataloader = DataLoader(tokenized["validation"], batch_size=args.batch_size,
                                  collate_fn=collator)
 
+    # Default: the high end of DistilBERT's usual rates (2e-5 to 1e-4), as this run is short,
+    # scaled up for narrower models such as the tiny stand-in (Adam's good step size shrinks
+    # as layers get wider).
     lr = args.lr if args.lr is not None else 1e-4 * 768 / model.config.dim
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
     # With split_batches=True one optimizer step consumes one global batch, whatever the
@@ -211,7 +219,10 @@ def main(argv: list[str] | None = None) -> dict:
                 ids_first_epoch.append(example_ids)
                 first_batch_size = first_batch_size or len(example_ids)
             loss = model(**batch).loss
-            accelerator.backward(loss)  # Accelerate: also averages gradients across processes
+            # Accelerate: scales the loss where needed (fp16, gradient accumulation) and calls
+            # backward; the DistributedDataParallel wrapper that `prepare` added averages the
+            # gradients across processes during that backward pass.
+            accelerator.backward(loss)
             optimizer.step()
             lr_scheduler.step()
             optimizer.zero_grad()

@@ -29,6 +29,14 @@ REMOVED_APIS = [
     (r"""["'](distilbert-base-(un)?cased[\w-]*|distilgpt2|gpt2|bert-base-(un)?cased)["']""",
      "the canonical owner/name id, e.g. 'distilbert/distilbert-base-cased'"),
     (r"""pipeline\(\s*["'][\w-]+["']\s*\)""", "pipeline(task, model=...) with a named model"),
+    # Found while writing notebooks 05-11 (transformers 5.23, accelerate 1.15):
+    (r"\bgroup_by_length\s*=", "TrainingArguments(train_sampling_strategy='group_by_length')"),
+    (r"\breturn_all_scores\s*=", "top_k=None (return_all_scores is silently ignored)"),
+    (r"\bsave_function\s*=", "plain save_pretrained on the main process (save_function is "
+                             "silently ignored)"),
+    (r"\bnotebook_launcher\((?:[^()]|\([^()]*\))*\bmixed_precision\s*=",
+     "Accelerator(mixed_precision=...) inside the launched function (notebook_launcher's "
+     "mixed_precision is silently ignored)"),
 ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shlex
 import sys
 import textwrap
 from pathlib import Path
@@ -230,6 +231,34 @@ def test_the_launcher_reads_each_config_as_intended(path, multi_gpu, processes, 
     args, _, _ = _validate_launch_command(args)
     assert bool(args.multi_gpu) is multi_gpu  # True: torchrun starts the processes
     assert (args.num_processes, args.num_machines) == (processes, machines)
+
+
+def _header_command(path: Path) -> list[str]:
+    """The `accelerate launch` command in a config's leading comment, as a list of words."""
+    header = []
+    for line in path.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        header.append(line.lstrip("#").strip())
+    first = next(i for i, line in enumerate(header) if "accelerate launch" in line)
+    last = first
+    while header[last].endswith("\\"):  # continued on the next line
+        last += 1
+    return shlex.split(" ".join(line.rstrip("\\") for line in header[first:last + 1]))
+
+
+@pytest.mark.parametrize("path", CONFIG_FILES, ids=lambda p: p.name)
+def test_each_configs_header_command_works_as_written_from_notebooks(path):
+    assert "(from notebooks/)" in path.read_text()
+    words = _header_command(path)
+    assert "train_accelerate.py" in words and (NOTEBOOKS / "train_accelerate.py").is_file()
+    config = words[words.index("--config_file") + 1]
+    assert (NOTEBOOKS / config).resolve() == path.resolve(), config  # its own path, from notebooks/
+    assert "--output-dir" in words, words
+    script_args = words[words.index("train_accelerate.py") + 1:]
+    assert _load_script_module().parse_args(script_args).output_dir  # the script accepts them
+    if path == CPU_CONFIG:
+        assert words[0] == "ACCELERATE_USE_CPU=1"
 
 
 def test_the_cpu_config_talks_over_loopback_on_a_free_port():

@@ -67,6 +67,15 @@ def test_normal_exit_streams_output_and_parses_the_report(capsys):
     assert "hello" in capsys.readouterr().out  # streamed to the cell as it came
 
 
+def test_a_malformed_report_line_raises_a_command_error_that_shows_it():
+    code = "print('REPORT {\"world_size\": 2,')"
+    with pytest.raises(CommandError) as info:
+        run_command([PY, "-c", code], echo=False, timeout=60)
+    assert "REPORT line is not valid JSON" in str(info.value)
+    assert 'REPORT {"world_size": 2,' in str(info.value)
+    assert info.value.returncode == 0 and "REPORT" in info.value.output
+
+
 def test_env_is_added_and_echo_can_be_off(capsys):
     code = "import os; print(os.environ['LAUNCH_TEST_VALUE'])"
     result = run_command([PY, "-c", code], env={"LAUNCH_TEST_VALUE": "42"}, echo=False,

@@ -49,6 +49,10 @@ def test_no_removed_apis_in_notebooks_package_or_scripts():
     'AutoModel.from_pretrained("distilbert-base-cased")',
     "AutoModelForCausalLM.from_pretrained('distilgpt2')",
     'pipeline("sentiment-analysis")',
+    "TrainingArguments('x', group_by_length=True)",
+    'classifier(texts, return_all_scores=True)',
+    "model.save_pretrained(path, save_function=accelerator.save)",
+    "notebook_launcher(train, num_processes=2, mixed_precision='bf16')",
 ])
 def test_each_removed_api_is_caught(snippet):
     assert api_violations(snippet), snippet
@@ -62,6 +66,9 @@ def test_each_removed_api_is_caught(snippet):
     "accelerator = Accelerator(dataloader_config=DataLoaderConfiguration(split_batches=True))",
     'AutoModel.from_pretrained("distilbert/distilbert-base-cased")',
     'pipeline("sentiment-analysis", model=checkpoint)',
+    "TrainingArguments('x', train_sampling_strategy='group_by_length')",
+    "classifier(texts, top_k=None)",
+    "notebook_launcher(train, num_processes=2)",
 ])
 def test_working_forms_pass(snippet):
     assert api_violations(snippet) == []
