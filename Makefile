@@ -34,11 +34,15 @@ lint: $(STAMP)
 test-unit: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) tests
 
+# A notebook takes seconds; one that runs for minutes is a hung kernel start (a rare race when
+# two kernels start at once), so it is stopped early and tried once more.
+NOTEBOOK_OPTS = --durations=0 --timeout=150 --reruns=1 --only-rerun=Timeout
+
 test-notebooks: $(STAMP)
-	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) --durations=0 --nbmake notebooks
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) $(NOTEBOOK_OPTS) --nbmake notebooks
 
 test-full: $(STAMP)
-	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) --durations=0 --nbmake notebooks --lecture-mode=full
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) $(NOTEBOOK_OPTS) --nbmake notebooks --lecture-mode=full
 
 ## make lock: re-pin requirements.lock from the current environment (after testing it)
 lock:
