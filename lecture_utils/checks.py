@@ -28,6 +28,65 @@ def fail(message: str) -> None:
     raise ExerciseError(message)
 
 
+def as_int(value, name: str, *, float_hint: str = "Use int(...).") -> int:
+    """``value`` as a Python int (0-d tensors and NumPy integers too), or a helpful failure."""
+    import operator
+
+    if isinstance(value, bool):
+        fail(f"{name} should be a whole number, got the bool {value!r}.")
+    if isinstance(value, str):
+        fail(f"{name} should be a number (an int), got the string {value!r}.")
+    if isinstance(value, float):
+        if value.is_integer():
+            fail(f"{name} is the float {value!r}; {float_hint}")
+        fail(f"{name} should be a whole number (an int), got {value!r}.")
+    numel = getattr(value, "numel", None)
+    if callable(numel) and numel() != 1:
+        fail(f"{name} should be a single number, got a tensor of shape "
+             f"{tuple(value.shape)}. Reduce it to one value (for example with .item()).")
+    if hasattr(value, "item") and not isinstance(value, int):
+        value = value.item()
+        if isinstance(value, float):
+            return as_int(value, name, float_hint=float_hint)
+    try:
+        return operator.index(value)
+    except TypeError:
+        fail(f"{name} should be an int, got a {type(value).__name__} ({value!r}).")
+    raise AssertionError("unreachable")  # pragma: no cover  (fail always raises)
+
+
+def as_count(answer, *, n_parts: int, per_part: str) -> int:
+    """A token count as a Python int, or a failure that explains what the answer is instead.
+
+    ``n_parts`` is how many pieces the total is made of (rows of a batch, batches of a pass);
+    an answer with one number per piece fails with ``per_part``, which says what to add up.
+    """
+    import numbers
+
+    import torch
+
+    if isinstance(answer, torch.Tensor):
+        if answer.numel() == 1:
+            answer = answer.item()
+        elif answer.dim() == 1 and answer.numel() == n_parts:
+            fail(per_part)
+        else:
+            fail(f"Your answer is a tensor of shape {tuple(answer.shape)}; the answer is one "
+                 "number. Reduce it with `.sum()` (and `int(...)` for a plain int).")
+    if isinstance(answer, (list, tuple)):
+        if len(answer) == n_parts:
+            fail(per_part)
+        fail(f"Your answer is a {type(answer).__name__}; the answer is one number.")
+    if isinstance(answer, bool):
+        fail(f"Your answer is {answer!r}, a bool; the answer is a count (an int).")
+    if isinstance(answer, float) and answer.is_integer():
+        answer = int(answer)
+    if not isinstance(answer, numbers.Integral):
+        fail(f"Your answer is {answer!r} ({type(answer).__name__}); the answer is a whole "
+             "number of tokens.")
+    return int(answer)
+
+
 def _as_tuple_shape(value) -> tuple[int, ...] | None:
     shape = getattr(value, "shape", None)
     if shape is None:

@@ -8,38 +8,16 @@ it stays right in tiny and in full mode.
 from __future__ import annotations
 
 import math
-import operator
 
-from ..checks import CheckResult, check_close, check_shape, exercise, fail, unanswered
+from ..checks import CheckResult, as_int, check_close, check_shape, exercise, fail, unanswered
 
 # --------------------------------------------------------------------------------------------
 # small helpers
 
 
-def _as_int(value, name: str) -> int:
-    """``value`` as a Python int (0-d tensors and NumPy integers too), or a helpful failure."""
-    if isinstance(value, bool):
-        fail(f"{name} should be a whole number, got the bool {value!r}.")
-    if isinstance(value, str):
-        fail(f"{name} should be a number (an int), got the string {value!r}.")
-    if isinstance(value, float):
-        if value.is_integer():
-            fail(f"{name} is the float {value!r}; sizes and positions are ints. Use integer "
-                 "division (//) or int(...).")
-        fail(f"{name} should be a whole number (an int), got {value!r}.")
-    numel = getattr(value, "numel", None)
-    if callable(numel) and numel() != 1:
-        fail(f"{name} should be a single number, got a tensor of shape "
-             f"{tuple(value.shape)}. Reduce it to one value (for example with .item()).")
-    if hasattr(value, "item") and not isinstance(value, int):
-        value = value.item()
-        if isinstance(value, float):
-            return _as_int(value, name)
-    try:
-        return operator.index(value)
-    except TypeError:
-        fail(f"{name} should be an int, got a {type(value).__name__} ({value!r}).")
-    raise AssertionError("unreachable")  # pragma: no cover  (fail always raises)
+def _int(value, name: str) -> int:
+    return as_int(value, name, float_hint="sizes and positions are ints. Use integer division "
+                                          "(//) or int(...).")
 
 
 def _as_shape(value, name: str) -> tuple[int, ...]:
@@ -50,7 +28,7 @@ def _as_shape(value, name: str) -> tuple[int, ...]:
     if not isinstance(value, (tuple, list)):
         fail(f"{name} should be a tuple of ints such as (1, 8, 32), got a "
              f"{type(value).__name__} ({value!r}).")
-    return tuple(_as_int(d, f"each entry of {name}") for d in value)
+    return tuple(_int(d, f"each entry of {name}") for d in value)
 
 
 def _require(outputs, field: str, flag: str) -> tuple:
@@ -88,7 +66,7 @@ def check_hidden_count_and_attention_shape(n_hidden_states, attention_shape, out
 
     def check(answer):
         n, shape = answer
-        n = _as_int(n, "n_hidden_states")
+        n = _int(n, "n_hidden_states")
         if n != expected_n:
             if n == n_layers:
                 fail(f"n_hidden_states is {n}, one short. Besides one output per layer "
@@ -276,7 +254,7 @@ def check_top_key(top_key, attentions, layer: int, head: int, query: int,
         if isinstance(answer, str):
             fail(f"Give the key's position (an int from 0 to {n_keys - 1}), not the token "
                  f"{answer!r}; tokens[top_key] turns the position into its token.")
-        value = _as_int(answer, "top_key")
+        value = _int(answer, "top_key")
         if value == expected:
             return
         if not 0 <= value < n_keys:

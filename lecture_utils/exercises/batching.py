@@ -11,7 +11,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Mapping
 
-from ..checks import CheckResult, exercise, fail
+from ..checks import CheckResult, as_count, exercise, fail
 
 __all__ = ["check_padding_count", "check_hidden_shape", "check_truncated_batch"]
 
@@ -23,41 +23,15 @@ def _mask_of(batch):
         raise ValueError("Pass the batch the tokenizer returned (it has an 'attention_mask').") from None
 
 
-def _as_count(answer, n_rows: int) -> int:
-    """Turn an answer into a whole number, or explain why it is not one."""
-    import torch
-
-    if isinstance(answer, torch.Tensor):
-        if answer.numel() == 1:
-            answer = answer.item()
-        else:
-            if answer.dim() == 1 and answer.numel() == n_rows:
-                fail("You have one number per sentence. The question asks for the padding "
-                     "tokens in the whole batch: add them up (`.sum()`).")
-            fail(f"Your answer is a tensor of shape {tuple(answer.shape)}; the answer is one "
-                 "number. Reduce it with `.sum()` (and `.item()` for a plain int).")
-    if isinstance(answer, (list, tuple)):
-        if len(answer) == n_rows:
-            fail("You have one number per sentence. The question asks for the padding "
-                 "tokens in the whole batch: add them up.")
-        fail(f"Your answer is a {type(answer).__name__}; the answer is one number.")
-    if isinstance(answer, bool):
-        fail(f"Your answer is {answer!r}, a bool; the answer is a count (an int).")
-    if isinstance(answer, float) and answer.is_integer():
-        answer = int(answer)
-    if not isinstance(answer, numbers.Integral):
-        fail(f"Your answer is {answer!r} ({type(answer).__name__}); the answer is a whole "
-             "number of tokens.")
-    return int(answer)
-
-
 def check_padding_count(answer, batch) -> CheckResult:
     """Exercise: how many padding tokens does ``batch`` hold, in all its rows together?"""
 
     def check(value):
         mask = _mask_of(batch)
         n_rows = int(mask.shape[0])
-        value = _as_count(value, n_rows)
+        value = as_count(value, n_parts=n_rows, per_part=(
+            "You have one number per sentence. The question asks for the padding tokens in "
+            "the whole batch: add them up (`.sum()`)."))
         n_padding = int((mask == 0).sum())
         n_real = int((mask == 1).sum())
         n_total = int(mask.numel())

@@ -9,9 +9,7 @@ forgetting truncation or ``set_format("torch")``.
 
 from __future__ import annotations
 
-import numbers
-
-from ..checks import CheckResult, exercise, fail
+from ..checks import CheckResult, as_count, exercise, fail
 
 __all__ = ["check_subset", "check_epoch_padding", "check_model_ready"]
 
@@ -99,34 +97,6 @@ def check_subset(answer, split, *, seed: int = 1111, n_rows: int = 32) -> CheckR
     return exercise(TITLES[0], answer, check)
 
 
-def _as_count(answer, n_batches: int) -> int:
-    """Turn an answer into a whole number, or explain why it is not one."""
-    import torch
-
-    if isinstance(answer, torch.Tensor):
-        if answer.numel() == 1:
-            answer = answer.item()
-        elif answer.dim() == 1 and answer.numel() == n_batches:
-            fail("You have one number per batch. The question asks for the padding of the "
-                 "whole pass: add them up.")
-        else:
-            fail(f"Your answer is a tensor of shape {tuple(answer.shape)}; the answer is one "
-                 "number. Reduce it with `.sum()` (and `int(...)` for a plain int).")
-    if isinstance(answer, (list, tuple)):
-        if len(answer) == n_batches:
-            fail("You have one number per batch. The question asks for the padding of the "
-                 "whole pass: add them up.")
-        fail(f"Your answer is a {type(answer).__name__}; the answer is one number.")
-    if isinstance(answer, bool):
-        fail(f"Your answer is {answer!r}, a bool; the answer is a count (an int).")
-    if isinstance(answer, float) and answer.is_integer():
-        answer = int(answer)
-    if not isinstance(answer, numbers.Integral):
-        fail(f"Your answer is {answer!r} ({type(answer).__name__}); the answer is a whole "
-             "number of tokens.")
-    return int(answer)
-
-
 def check_epoch_padding(answer, dataloader) -> CheckResult:
     """Exercise: the padding tokens of one full pass over ``dataloader`` (which must not shuffle)."""
     from torch.utils.data import RandomSampler
@@ -138,7 +108,9 @@ def check_epoch_padding(answer, dataloader) -> CheckResult:
     def check(value):
         masks = [batch["attention_mask"] for batch in dataloader]
         per_batch = [int((mask == 0).sum()) for mask in masks]
-        value = _as_count(value, len(masks))
+        value = as_count(value, n_parts=len(masks), per_part=(
+            "You have one number per batch. The question asks for the padding of the whole "
+            "pass: add them up."))
         n_padding = sum(per_batch)
         n_real = sum(int(mask.sum()) for mask in masks)
         n_positions = sum(int(mask.numel()) for mask in masks)

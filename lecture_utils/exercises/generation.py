@@ -7,37 +7,16 @@ tokenizer, the prompt's inputs, the logits), so it stays right in tiny and in fu
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Mapping
 
-from ..checks import CheckResult, exercise, fail
+from ..checks import CheckResult, as_int, exercise, fail
 
 # --------------------------------------------------------------------------------------------
 # small helpers
 
 
-def _as_int(value, name: str) -> int:
-    """``value`` as a Python int (0-d tensors and NumPy integers too), or a helpful failure."""
-    if isinstance(value, bool):
-        fail(f"{name} should be a whole number, got the bool {value!r}.")
-    if isinstance(value, str):
-        fail(f"{name} should be a number (an int), got the string {value!r}.")
-    if isinstance(value, float):
-        if value.is_integer():
-            fail(f"{name} is the float {value!r}; counts and ids are ints. Use int(...).")
-        fail(f"{name} should be a whole number (an int), got {value!r}.")
-    numel = getattr(value, "numel", None)
-    if callable(numel) and numel() != 1:
-        fail(f"{name} should be a single number, got a tensor of shape {tuple(value.shape)}.")
-    if hasattr(value, "item") and not isinstance(value, int):
-        value = value.item()
-        if isinstance(value, float):
-            return _as_int(value, name)
-    try:
-        return operator.index(value)
-    except TypeError:
-        fail(f"{name} should be an int, got a {type(value).__name__} ({value!r}).")
-    raise AssertionError("unreachable")  # pragma: no cover  (fail always raises)
+def _int(value, name: str) -> int:
+    return as_int(value, name, float_hint="counts and ids are ints. Use int(...).")
 
 
 def _next_token_logits(model, inputs):
@@ -85,7 +64,7 @@ def check_next_token(token_id, model, tokenizer, prompt: str) -> CheckResult:
         if isinstance(answer, float) or is_float_tensor:
             fail("That looks like a probability or a logit, not a token id. argmax gives the "
                  "position of the largest value, which is the id; max gives the value itself.")
-        value = _as_int(answer, "token_id")
+        value = _int(answer, "token_id")
         if value == expected:
             return
         if not 0 <= value < vocab:
@@ -129,7 +108,7 @@ def check_generated_length(n_tokens, inputs, max_new_tokens: int, prompt: str | 
         if isinstance(answer, (tuple, list)):
             fail(f"Give one number: the length of the sequence axis, not a shape "
                  f"({tuple(answer)!r}).")
-        value = _as_int(answer, "n_tokens")
+        value = _int(answer, "n_tokens")
         if value == expected:
             return
         if value == max_new_tokens:
