@@ -1,18 +1,20 @@
 """Tiny stand-ins for the course's real checkpoints, built locally and deterministically.
 
-Each stand-in uses the same model class and tokenizer kind as the real checkpoint it stands
-in for, at toy size, so every line of the notebooks runs unchanged in seconds:
+A stand-in differs from the real checkpoint it stands in for only in size and weights:
 
-- WordPiece tokenizers (cased and uncased) trained on the bundled reviews, with BERT's
-  special tokens ``[PAD] [UNK] [CLS] [SEP] [MASK]``;
-- DistilBERT encoders with a masked-language-model head. Like a real pre-trained encoder they
-  come with useful features: the encoder was trained to tell positive from negative reviews on
-  a fresh sample of generated reviews (not the bundled ones), then its head was thrown away
-  and a random masked-LM head put in its place. Fine-tuning one on the bundled reviews
-  therefore learns in a few steps, as the real DistilBERT does on IMDB;
-- a DistilBERT sentiment classifier (``NEGATIVE``/``POSITIVE``) fine-tuned on the reviews;
-- a byte-level BPE tokenizer with ``<|endoftext|>`` and a GPT-2 language model trained on
-  the reviews, so that its samples are made of real words.
+- its tokenizer files are the real ones, verbatim (``lecture_utils/data/hub``), so tokens,
+  ids, special tokens and the tokenizer class are exactly what a student with the real
+  checkpoint sees;
+- its ``config.json`` is the real one with only the size fields shrunk (:data:`TINY_SIZES`):
+  the same keys, label maps, vocabulary size, special-token ids and position limits;
+- its weights are small and trained just enough to be useful:
+  - the DistilBERT encoders come "pre-trained": each encoder learned to tell positive from
+    negative reviews on a fresh sample of generated reviews (not the bundled ones), then that
+    head was thrown away and a random masked-LM head put in its place, so fine-tuning one on
+    the bundled reviews learns in a few steps, as the real DistilBERT does on IMDB;
+  - the sentiment classifier (``NEGATIVE``/``POSITIVE``) is fine-tuned from the uncased
+    encoder on the reviews and on single opinion sentences (SST-2 is made of sentences);
+  - the GPT-2 language model is trained on the reviews, so its samples are real words.
 
 Stand-ins live in their own cache folder (``LECTURE_CACHE``, by default
 ``~/.cache/lecture_utils``), never in the Hugging Face cache: a fake model stored there
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -33,10 +36,13 @@ from .data import bundled_reviews
 
 BUILD_SEED = 1234
 # Bump when a change to this file should rebuild every stand-in.
-RECIPE_VERSION = "2"
+RECIPE_VERSION = "3"
 
-# A few everyday sentences so the tokenizers know common words beyond film reviews,
-# including the examples the notebooks use.
+# The real checkpoints' small files (configs, tokenizer files, generation config), verbatim.
+HUB_FILES = Path(__file__).resolve().parent / "data" / "hub"
+
+# A few everyday sentences, so that the GPT-2 stand-in also continues everyday prompts with
+# real words, not only film reviews.
 EVERYDAY_TEXT = """\
 Hello, how are you? I'm fine, thank you! And you? I'm not fine.
 Hello world. Good morning, good evening and good night. Thanks a lot, see you soon.
@@ -53,7 +59,6 @@ We eat breakfast, lunch and dinner. She drinks coffee and he drinks tea.
 People work, play, learn, teach, write, speak, listen, think and dream.
 Computers, phones, machines, language, words, sentences, questions and answers.
 """
-# Repeated so that every everyday word clears the tokenizer trainer's minimum frequency.
 EVERYDAY_REPEATS = 3
 
 
@@ -63,36 +68,78 @@ class StandIn:
 
     real_id: str
     kind: str  # "encoder", "classifier" or "decoder"
-    lowercase: bool = False
     base: str | None = None  # the stand-in a fine-tuned one starts from
-    vocab_size: int = 0  # WordPiece stand-ins: size of the learned vocabulary
     description: str = ""
 
 
 STANDINS: dict[str, StandIn] = {
     s.real_id: s
     for s in [
-        # Like the real ones, the uncased vocabulary is the larger (30,522 vs 28,996 there).
-        StandIn("distilbert/distilbert-base-cased", "encoder", lowercase=False,
-                vocab_size=1800, description="DistilBERT, cased WordPiece, masked-LM head"),
-        StandIn("distilbert/distilbert-base-uncased", "encoder", lowercase=True,
-                vocab_size=2000, description="DistilBERT, uncased WordPiece, masked-LM head"),
+        StandIn("distilbert/distilbert-base-cased", "encoder",
+                description="DistilBERT, cased WordPiece, masked-LM head"),
+        StandIn("distilbert/distilbert-base-uncased", "encoder",
+                description="DistilBERT, uncased WordPiece, masked-LM head"),
         StandIn("distilbert/distilbert-base-uncased-finetuned-sst-2-english", "classifier",
-                lowercase=True, vocab_size=2000, base="distilbert/distilbert-base-uncased",
+                base="distilbert/distilbert-base-uncased",
                 description="DistilBERT sentiment classifier, NEGATIVE/POSITIVE"),
         StandIn("distilbert/distilgpt2", "decoder",
                 description="GPT-2, byte-level BPE with <|endoftext|>"),
     ]
 }
 
-# Toy sizes, in the spirit of transformers' own tiny test models.
-BPE_VOCAB = 2000
-ENCODER_SIZE = dict(dim=32, n_layers=2, n_heads=4, hidden_dim=64, max_position_embeddings=512)
-DECODER_SIZE = dict(n_embd=32, n_layer=2, n_head=4, n_positions=1024)
+# The only fields in which a stand-in's config.json differs from the real one: toy widths,
+# depths and head counts, in the spirit of transformers' own tiny test models. Everything
+# else (vocabulary size, positions, label maps, special-token ids) stays as published.
+TINY_SIZES: dict[str, dict[str, int]] = {
+    "distilbert": dict(dim=32, hidden_dim=64, n_layers=2, n_heads=4),
+    "gpt2": dict(n_embd=32, n_layer=2, n_head=4),
+}
 PRETRAIN_STEPS = 60  # encoder "pre-training" on generated reviews of random lengths
 PRETRAIN_SEED = 2222  # a sample of reviews distinct from the bundled one (seed 1111)
 CLASSIFIER_STEPS = 150  # enough for >= 90% test accuracy and clear single sentences
 DECODER_STEPS = 120  # enough for samples made of real words
+SAMPLED_NEGATIVES = 2048  # unused tokens scored against per decoder training step
+
+
+def hub_files(real_id: str) -> Path:
+    """Folder with the real checkpoint's small files (no weights), copied from the Hub.
+
+    Raises KeyError for an id the course has no files for.
+    """
+    folder = HUB_FILES / real_id
+    if real_id not in STANDINS or not (folder / "config.json").is_file():
+        raise KeyError(f"No reference files for {real_id!r}; known: {sorted(STANDINS)}")
+    return folder
+
+
+def real_config(real_id: str) -> dict:
+    """The real checkpoint's ``config.json`` as a dict (read from :func:`hub_files`)."""
+    return json.loads((hub_files(real_id) / "config.json").read_text(encoding="utf-8"))
+
+
+def tiny_config(real_id: str) -> dict:
+    """The stand-in's ``config.json``: the real one with only :data:`TINY_SIZES` changed."""
+    config = real_config(real_id)
+    sizes = TINY_SIZES[config["model_type"]]
+    missing = sorted(set(sizes) - set(config))
+    if missing:
+        raise KeyError(f"{real_id}'s config.json has no {missing}: cannot shrink it.")
+    return {**config, **sizes}
+
+
+def write_config(config: dict, folder: Path) -> None:
+    """Write ``config.json`` in the Hub files' own layout (2-space indent, sorted keys)."""
+    text = json.dumps(config, indent=2, sort_keys=True) + "\n"
+    (Path(folder) / "config.json").write_text(text, encoding="utf-8")
+
+
+def copy_small_files(real_id: str, folder: Path, *, config: dict | None = None) -> None:
+    """Copy the real small files of ``real_id`` into ``folder``; ``config`` replaces
+    ``config.json`` when given (the stand-ins' shrunk one)."""
+    for f in sorted(hub_files(real_id).iterdir()):
+        shutil.copyfile(f, Path(folder) / f.name)
+    if config is not None:
+        write_config(config, folder)
 
 
 def cache_root() -> Path:
@@ -115,6 +162,10 @@ def _recipe_fingerprint() -> str:
     h.update(RECIPE_VERSION.encode())
     h.update(Path(__file__).read_bytes())
     h.update((Path(__file__).parent / "reviewgen.py").read_bytes())
+    for f in sorted(HUB_FILES.rglob("*")):
+        if f.is_file():
+            h.update(str(f.relative_to(HUB_FILES)).encode())
+            h.update(f.read_bytes())
     for f in sorted(bundled_reviews().rglob("*.parquet")):
         h.update(f.read_bytes())
     for mod in (torch, transformers, tokenizers):
@@ -189,66 +240,34 @@ def _build(spec: StandIn, out: Path, base_dir: Path | None) -> None:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
+        # The real tokenizer files and generation config, and the shrunk real config.
+        copy_small_files(spec.real_id, out, config=tiny_config(spec.real_id))
         with torch.random.fork_rng(devices=[]), quiet_progress():
             torch.manual_seed(BUILD_SEED)
             if spec.kind == "encoder":
-                _build_encoder(spec, out)
+                model = _build_encoder(out)
             elif spec.kind == "classifier":
-                _build_classifier(spec, out, base_dir)
+                model = _build_classifier(out, base_dir)
             else:
-                _build_decoder(out)
+                model = _build_decoder(out)
+            _save_weights(model, out)
     finally:
         torch.set_num_threads(threads)
         hf_logging.set_verbosity(verbosity)
     (out / "STANDIN.md").write_text(
         f"Tiny local stand-in for `{spec.real_id}` ({spec.description}), built by "
-        f"lecture_utils. Not the real model.\n",
+        f"lecture_utils: the real tokenizer and config files, with the config's sizes shrunk "
+        f"and small trained weights. Not the real model.\n",
         encoding="utf-8",
     )
 
 
-def _wordpiece_vocab(lowercase: bool, size: int) -> list[str]:
-    """A WordPiece vocabulary learned from the corpus, deterministically.
-
-    (The tokenizers library's trainer breaks ties in hash order, so two runs can disagree.)
-    Special tokens first, then every character alone and as a ``##`` continuation, then the
-    most frequent words, then the most frequent word beginnings and ``##`` endings, so rare
-    words still split into meaningful pieces. Ties are broken alphabetically.
-    """
-    from collections import Counter
-
-    from tokenizers import normalizers, pre_tokenizers
-
-    normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=lowercase)
-    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    counts: Counter[str] = Counter()
-    for text in _corpus():
-        counts.update(w for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)))
-
-    def ranked(counter):
-        return [t for t, c in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])) if c >= 2]
-
-    chars = sorted({c for w in counts for c in w})
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars + ["##" + c for c in chars]
-    words = [w for w in ranked(counts) if len(w) > 1]
-    vocab += words[: int((size - len(vocab)) * 0.75)]
-    pieces: Counter[str] = Counter()
-    for word, count in counts.items():
-        for n in range(2, min(len(word), 7)):
-            pieces[word[:n]] += count
-            pieces["##" + word[-n:]] += count
-    seen = set(vocab)
-    vocab += [p for p in ranked(pieces) if p not in seen][: size - len(vocab)]
-    return vocab
-
-
-def _wordpiece_tokenizer(spec: StandIn):
-    from transformers import DistilBertTokenizer
-
-    tokens = _wordpiece_vocab(spec.lowercase, spec.vocab_size)
-    vocab = {token: i for i, token in enumerate(tokens)}
-    return DistilBertTokenizer(vocab=vocab, do_lower_case=spec.lowercase,
-                               strip_accents=spec.lowercase or None, model_max_length=512)
+def _save_weights(model, out: Path) -> None:
+    """Save only ``model.safetensors``: ``save_pretrained`` would also rewrite the config
+    files, which must stay the real ones."""
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp)
+        shutil.move(Path(tmp) / "model.safetensors", out / "model.safetensors")
 
 
 def _batches(tokenizer, texts: list[str], batch_size: int, max_length: int, steps: int,
@@ -272,13 +291,13 @@ def _batches(tokenizer, texts: list[str], batch_size: int, max_length: int, step
                 return
 
 
-def _train(model, batches, lr: float, make_inputs) -> None:
+def _train(model, batches, lr: float) -> None:
     import torch
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
     model.train()
     for batch in batches:
-        loss = model(**make_inputs(batch)).loss
+        loss = model(**batch).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
@@ -298,26 +317,24 @@ def _pretraining_reviews() -> tuple[list[str], list[int]]:
     return texts, data["label"]
 
 
-def _build_encoder(spec: StandIn, out: Path) -> None:
+def _build_encoder(out: Path):
     from transformers import (
-        DistilBertConfig,
+        AutoConfig,
+        AutoTokenizer,
         DistilBertForMaskedLM,
         DistilBertForSequenceClassification,
     )
 
-    tokenizer = _wordpiece_tokenizer(spec)
-    config = DistilBertConfig(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
-                              **ENCODER_SIZE)
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    config = AutoConfig.from_pretrained(out)
     # Give the encoder knowledge worth transferring: train it to classify generated reviews,
     # then keep only the encoder. The saved masked-LM head is random (seeded).
-    teacher = DistilBertForSequenceClassification(config)
+    teacher = DistilBertForSequenceClassification(AutoConfig.from_pretrained(out, num_labels=2))
     texts, labels = _pretraining_reviews()
-    batches = _batches(tokenizer, texts, 32, 96, steps=PRETRAIN_STEPS, labels=labels)
-    _train(teacher, batches, 4e-3, lambda b: b)
+    _train(teacher, _batches(tokenizer, texts, 32, 96, PRETRAIN_STEPS, labels), 4e-3)
     model = DistilBertForMaskedLM(config)
     model.distilbert.load_state_dict(teacher.distilbert.state_dict())
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
+    return model
 
 
 def _opinion_sentences(repeats: int = 6) -> tuple[list[str], list[int]]:
@@ -337,65 +354,62 @@ def _opinion_sentences(repeats: int = 6) -> tuple[list[str], list[int]]:
     return texts * repeats, labels * repeats
 
 
-def _build_classifier(spec: StandIn, out: Path, base_dir: Path) -> None:
-    from transformers import AutoModelForSequenceClassification
+def _build_classifier(out: Path, base_dir: Path):
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
-    # The base's vocabulary, rebuilt (deterministic) rather than reloaded, so that no
-    # load-time options end up in the saved tokenizer config.
-    tokenizer = _wordpiece_tokenizer(spec)
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    # The base encoder's weights under the real SST-2 config (its label names and sizes).
     model = AutoModelForSequenceClassification.from_pretrained(
-        base_dir, num_labels=2, id2label={0: "NEGATIVE", 1: "POSITIVE"},
-        label2id={"NEGATIVE": 0, "POSITIVE": 1},
-    )
+        base_dir, config=AutoConfig.from_pretrained(out))
     texts, labels = _reviews("train")
     sentences, sentence_labels = _opinion_sentences()
     # SST-2 is made of single sentences from film reviews: add such sentences to the reviews,
     # so that the classifier is right on a short, clear sentence as well as on a review.
-    batches = _batches(tokenizer, [*texts, *sentences], 32, 96, steps=CLASSIFIER_STEPS,
-                       labels=[*labels, *sentence_labels])
-    _train(model, batches, 4e-3, lambda b: b)
-    model.config.finetuning_task = "sst-2"
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
+    batches = _batches(tokenizer, [*texts, *sentences], 32, 96, CLASSIFIER_STEPS,
+                       [*labels, *sentence_labels])
+    _train(model, batches, 4e-3)
+    return model
 
 
-def _build_decoder(out: Path) -> None:
+def _build_decoder(out: Path):
+    """GPT-2 trained on the reviews as one long stream cut into blocks.
+
+    The real vocabulary has 50,257 tokens, but the reviews use about a thousand of them, and
+    a full softmax over all 50,257 would make up nearly all of the build time. So each step
+    scores the next token against the tokens the corpus uses plus a fresh random sample of
+    the others (a *sampled softmax*): the model learns its text, and learns to keep the
+    unused tokens unlikely (over 90% of its probability goes to the corpus's tokens).
+    """
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import GPT2Config, GPT2LMHeadModel, GPT2Tokenizer
+    import torch.nn.functional as F
+    from transformers import AutoConfig, AutoTokenizer, GPT2LMHeadModel
 
-    eos = "<|endoftext|>"
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=BPE_VOCAB, special_tokens=[eos], show_progress=False,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    texts = _corpus()
-    bpe.train_from_iterator(texts, trainer=trainer)
-    with tempfile.TemporaryDirectory() as tmp:  # the BPE model saves its merges as text
-        merges_file = Path(bpe.model.save(tmp)[1])
-        merges = [tuple(line.split(" ")) for line in merges_file.read_text("utf-8").splitlines()
-                  if line and not line.startswith("#version")]
-    tokenizer = GPT2Tokenizer(vocab=bpe.get_vocab(), merges=merges, model_max_length=1024)
-
-    config = GPT2Config(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
-                        eos_token_id=tokenizer.eos_token_id, **DECODER_SIZE)
-    model = GPT2LMHeadModel(config)
-    # Train on the reviews as one long stream cut into blocks, documents separated by eos.
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    model = GPT2LMHeadModel(AutoConfig.from_pretrained(out))
     ids: list[int] = []
-    for doc in tokenizer(texts)["input_ids"]:
+    for doc in tokenizer(_corpus())["input_ids"]:  # documents separated by <|endoftext|>
         ids += doc + [tokenizer.eos_token_id]
     block = 32
     blocks = torch.tensor(ids[: len(ids) // block * block]).view(-1, block)
+    used = torch.unique(blocks)
+    is_unused = torch.ones(len(tokenizer), dtype=torch.bool)
+    is_unused[used] = False
+    unused = torch.arange(len(tokenizer))[is_unused]
+    position = torch.full((len(tokenizer),), -1)  # a used token's index among `used`
+    position[used] = torch.arange(len(used))
     g = torch.Generator().manual_seed(BUILD_SEED)
-
-    def lm_batches(steps=DECODER_STEPS, batch_size=32):
-        for _ in range(steps):
-            x = blocks[torch.randint(len(blocks), (batch_size,), generator=g)]
-            yield {"input_ids": x, "labels": x}
-
-    _train(model, lm_batches(), 1e-2, lambda b: b)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    model.train()
+    for _ in range(DECODER_STEPS):
+        x = blocks[torch.randint(len(blocks), (32,), generator=g)]
+        candidates = torch.cat([used, unused[torch.randint(len(unused), (SAMPLED_NEGATIVES,),
+                                                           generator=g)]])
+        hidden = model.transformer(input_ids=x).last_hidden_state[:, :-1]
+        logits = hidden @ model.lm_head.weight[candidates].T  # (batch, block - 1, candidates)
+        loss = F.cross_entropy(logits.reshape(-1, len(candidates)),
+                               position[x[:, 1:]].reshape(-1))
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.eval()
+    return model
