@@ -9,7 +9,7 @@ LAB_ARGS ?=
 # JupyterLab refuses to run as root unless told (containers, CI): say so only when root.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test install lint test-unit test-notebooks test-full lock clean
+.PHONY: lab test install lint test-unit test-notebooks test-full-size lock clean
 
 ## make install: create .venv if missing, install the locked environment and lecture_utils
 install: $(STAMP)
@@ -24,9 +24,9 @@ $(STAMP): requirements.lock pyproject.toml
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
-## make test: set up, then lint, unit tests, every notebook in tiny mode, then in offline full mode
+## make test: set up, then lint, unit tests and every notebook in tiny mode
 test: $(STAMP)
-	$(MAKE) --no-print-directory lint test-unit test-notebooks test-full
+	$(MAKE) --no-print-directory lint test-unit test-notebooks
 
 lint: $(STAMP)
 	$(BIN)/ruff check lecture_utils tests scripts notebooks conftest.py
@@ -41,8 +41,11 @@ NOTEBOOK_OPTS = --durations=0 --timeout=150 --reruns=1 --only-rerun=Timeout
 test-notebooks: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) $(NOTEBOOK_OPTS) --nbmake notebooks
 
-test-full: $(STAMP)
-	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) $(NOTEBOOK_OPTS) --nbmake notebooks --lecture-mode=full
+## make test-full-size: every notebook in full mode against the real checkpoints' files
+## (configs, tokenizers) with random full-size weights, offline (tests/fullmode.py)
+FULL_SIZE_OPTS = --durations=0 --timeout=900
+test-full-size: $(STAMP)
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) $(FULL_SIZE_OPTS) --nbmake notebooks --lecture-mode=full
 
 ## make lock: re-pin requirements.lock from the current environment (after testing it)
 lock:

@@ -7,8 +7,9 @@ tests/guard (no network but loopback; deprecations from the Hugging Face librari
     pytest tests                              # unit tests
     pytest --nbmake notebooks                 # notebooks, tiny mode
     pytest --nbmake notebooks --lecture-mode=full
-        # full mode, offline: the stand-ins registered under their real ids in a
-        # throwaway HF_HOME, as a student's cache would hold the real ones
+        # full mode at full size, offline: the real checkpoints' small files with random
+        # full-size weights, in a throwaway HF_HOME, as a student's cache holds them
+        # (tests/fullmode.py)
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ GUARD_DIR = ROOT / "tests" / "guard"
 
 def pytest_addoption(parser):
     parser.addoption("--lecture-mode", choices=["tiny", "full"], default="tiny",
-                     help="run the notebooks in tiny mode or in offline full mode")
+                     help="run the notebooks in tiny mode, or in full mode at full size against "
+                          "the real checkpoints' files (offline)")
 
 
 def suite_environment(mode: str) -> dict[str, str]:
@@ -71,6 +73,6 @@ def pytest_configure(config):
 
     lecture_guard.install_network_guard()
     if mode == "full" and not hasattr(config, "workerinput"):  # once, in the controller
-        from tests.fullmode import register_standins_under_real_ids
+        from tests.fullmode import register_real_files_at_full_size
 
-        register_standins_under_real_ids(Path(os.environ["HF_HOME"]))
+        register_real_files_at_full_size(Path(os.environ["HF_HOME"]))
