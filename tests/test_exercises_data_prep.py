@@ -51,6 +51,10 @@ def subset(test_split):
 
 
 def tokenize_with(tokenizer, **kwargs):
+    """The notebook's tokenize function; without the token_type_ids that DistilBERT ignores
+    (the notebook removes that column after the map), unless asked for."""
+    kwargs.setdefault("return_token_type_ids", False)
+
     def tokenize(batch):
         return tokenizer(batch["text"], truncation=True, **kwargs)
     return tokenize
@@ -248,6 +252,17 @@ def test_model_ready_text_left_in(subset, tokenizer):
     wrong(ex.check_model_ready, answer, subset, tokenizer, match="`text` column")
 
 
+def test_model_ready_token_type_ids_left_in(subset, tokenizer):
+    """The exercise asks for input_ids, attention_mask and labels only."""
+    answer = subset.map(tokenize_with(tokenizer, return_token_type_ids=True), batched=True,
+                        remove_columns=["text"])
+    assert "token_type_ids" in answer.column_names
+    answer = answer.rename_column("label", "labels").with_format("torch")
+    wrong(ex.check_model_ready, answer, subset, tokenizer, match="`token_type_ids` column")
+    fixed = answer.remove_columns(["token_type_ids"])
+    assert ex.check_model_ready(fixed, subset, tokenizer)
+
+
 def test_model_ready_label_not_renamed(subset, tokenizer):
     answer = subset.map(tokenize_with(tokenizer), batched=True, remove_columns=["text"])
     wrong(ex.check_model_ready, answer.with_format("torch"), subset, tokenizer,
@@ -288,7 +303,7 @@ def test_model_ready_without_truncation(subset, tokenizer):
     assert max(lengths) > tokenizer.model_max_length  # the subset holds a long review
 
     def tokenize(batch):
-        return tokenizer(batch["text"])
+        return tokenizer(batch["text"], return_token_type_ids=False)
 
     answer = subset.map(tokenize, batched=True, remove_columns=["text"])
     answer = answer.rename_column("label", "labels").with_format("torch")

@@ -155,7 +155,7 @@ def check_model_ready(answer, source, tokenizer) -> CheckResult:
             fail(f"Your dataset has {len(value)} rows, test_subset has {len(source)}. "
                  "`map` keeps every row: tokenize all of them.")
         columns = set(value.column_names)
-        expected = set(tokenizer(source[0]["text"], truncation=True).keys()) | {"labels"}
+        expected = {"input_ids", "attention_mask", "labels"}
         if "input_ids" not in columns:
             fail(f"There is no `input_ids` column (columns: {value.column_names}). Map a "
                  "function that calls the tokenizer on `batch[\"text\"]` and returns its output.")
@@ -167,12 +167,16 @@ def check_model_ready(answer, source, tokenizer) -> CheckResult:
                  "`rename_column(\"label\", \"labels\")`.")
         if "labels" not in columns:
             fail("The labels are gone. Keep them: rename `label` to `labels`, don't remove it.")
+        if "token_type_ids" in columns:
+            fail("The `token_type_ids` column is still there. DistilBERT's tokenizer returns it, "
+                 "but the model ignores it: remove it too (`remove_columns([\"text\", "
+                 "\"token_type_ids\"])` after the map).")
         if columns - expected:
             fail(f"Unexpected columns {sorted(columns - expected)}; keep only "
                  f"{sorted(expected)}.")
         if expected - columns:
-            fail(f"Missing columns {sorted(expected - columns)}: keep everything the "
-                 "tokenizer returns.")
+            fail(f"Missing columns {sorted(expected - columns)}: keep the token ids, the "
+                 "attention mask and the labels.")
         if value.format["type"] != "torch":
             fail("The columns are right, but rows still come out as Python lists: call "
                  "`set_format(\"torch\")` so the DataLoader gets tensors.")
