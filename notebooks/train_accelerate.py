@@ -114,7 +114,8 @@ def build_datasets(args, tokenizer) -> tuple[DatasetDict, list[str]]:
         return {"text": [" ".join(text.split()[: args.max_words]) for text in batch["text"]]}
 
     def tokenize(batch):
-        return tokenizer(batch["text"], truncation=True)  # no padding here: the collator pads
+        # No padding here: the collator pads. No token_type_ids: DistilBERT ignores them.
+        return tokenizer(batch["text"], truncation=True, return_token_type_ids=False)
 
     tokenized = small.map(first_words, batched=True)
     tokenized = tokenized.map(tokenize, batched=True, remove_columns=["text"])
