@@ -170,7 +170,36 @@ def exercise(title: str, answer, check: Callable[[Any], None]) -> CheckResult:
 
 
 class NotLearnedError(AssertionError):
-    """A training run in tiny mode did not reach the accuracy the stand-ins guarantee."""
+    """In tiny mode, a model did not do what the stand-ins are trained to do."""
+
+
+def expect_trained(holds: bool, claim: str) -> bool:
+    """Check a claim that only a *trained* model makes true, where the weights are known.
+
+    ``claim`` says in words what a trained model does (for example "the first review reads as
+    POSITIVE"), and ``holds`` whether this model does it. In tiny mode the stand-ins are
+    trained for every such claim in the notebooks, so a claim that does not hold means broken
+    code, and this raises :class:`NotLearnedError`. In full mode it only reports: the real
+    checkpoints can disagree on a borderline example, and the course's full-size test runs
+    with random weights. Returns ``holds``.
+    """
+    from .modes import get_mode
+
+    if not isinstance(holds, bool):
+        raise TypeError(f"holds must be True or False (the result of the comparison), "
+                        f"got {holds!r}.")
+    if not isinstance(claim, str) or not claim.strip():
+        raise ValueError("claim must say in words what a trained model does.")
+    mode = get_mode(announce=False).name
+    if holds:
+        print(f"As expected of a trained model: {claim}.")
+    elif mode == "tiny":
+        raise NotLearnedError(f"Expected of the trained tiny stand-in, but not the case: {claim}."
+                              " The stand-ins are built to do this, so the code above is off.")
+    else:
+        print(f"Not the case with this model: {claim}. (A trained model does it; reported, "
+              "not checked, in full mode.)")
+    return holds
 
 
 def expect_learned(accuracy: float, *, labels=None, tiny_minimum: float = 0.9) -> None:

@@ -109,3 +109,42 @@ def test_expect_learned_needs_labels_to_compute_a_baseline(mode):
     mode("tiny")
     with pytest.raises(ValueError, match="validation labels"):
         expect_learned(0.95, labels=[])
+
+
+# ------------------------------------------------------------------ expect_trained
+
+def test_expect_trained_reports_a_claim_that_holds(mode, capsys):
+    from lecture_utils.checks import expect_trained
+
+    for which in ("tiny", "full"):
+        mode(which)
+        assert expect_trained(True, "the review reads as POSITIVE") is True
+        assert "As expected of a trained model: the review reads as POSITIVE." in \
+            capsys.readouterr().out
+
+
+def test_expect_trained_raises_in_tiny_mode_and_reports_in_full_mode(mode, capsys):
+    from lecture_utils.checks import NotLearnedError, expect_trained
+
+    mode("tiny")
+    with pytest.raises(NotLearnedError, match="the review reads as POSITIVE"):
+        expect_trained(False, "the review reads as POSITIVE")
+    mode("full")
+    assert expect_trained(False, "the review reads as POSITIVE") is False
+    out = capsys.readouterr().out
+    assert "Not the case with this model: the review reads as POSITIVE" in out
+    assert "reported, not checked" in out
+
+
+@pytest.mark.parametrize("holds, claim, error", [
+    (1, "a claim", TypeError),  # a truthy number is not a comparison's result
+    (None, "a claim", TypeError),
+    (True, "", ValueError),
+    (True, None, ValueError),
+])
+def test_expect_trained_bad_input(mode, holds, claim, error):
+    from lecture_utils.checks import expect_trained
+
+    mode("tiny")
+    with pytest.raises(error):
+        expect_trained(holds, claim)
