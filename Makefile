@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check lecture_utils tests scripts notebooks conftest.py
 
 test-unit: $(STAMP)
-	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) tests
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) tests --ignore=tests/full_size
 
 # A notebook takes seconds; one that runs for minutes is a hung kernel start (a rare race when
 # two kernels start at once), so it is stopped early and tried once more.
@@ -45,6 +45,7 @@ test-notebooks: $(STAMP)
 ## (configs, tokenizers) with random full-size weights, offline (tests/fullmode.py)
 FULL_SIZE_OPTS = --durations=0 --timeout=900
 test-full-size: $(STAMP)
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) $(FULL_SIZE_OPTS) tests/full_size
 	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) $(FULL_SIZE_OPTS) --nbmake notebooks --lecture-mode=full
 
 ## make lock: re-pin requirements.lock from the current environment (after testing it)

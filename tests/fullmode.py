@@ -69,7 +69,10 @@ def register_model(hf_home: Path, real_id: str, source: Path) -> Path:
         for f in sorted(source.iterdir()):
             blob = repo / "blobs" / _sha256(f.read_bytes())
             if not blob.exists():
-                shutil.copyfile(f, blob)
+                try:  # a hard link: the weights are hundreds of MB, and never modified
+                    os.link(f.resolve(), blob)
+                except OSError:
+                    shutil.copyfile(f, blob)
             (tmp / f.name).symlink_to(os.path.relpath(blob, snapshot))
         tmp.rename(snapshot)
     (repo / "refs").mkdir(parents=True, exist_ok=True)
