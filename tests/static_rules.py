@@ -288,6 +288,7 @@ def python_of_cell(code: str) -> str | None:
 
 
 def notebook_code(path: Path) -> list[tuple[int, str]]:
+    """(cell index, source) of each code cell of the notebook at ``path``."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     return [(i, "".join(c["source"])) for i, c in enumerate(nb["cells"])
             if c["cell_type"] == "code"]
@@ -309,6 +310,7 @@ def scan_sources(root: Path = ROOT) -> list[str]:
 
 
 def notebook_output_problems(path: Path) -> list[str]:
+    """One line per code cell of ``path`` committed with outputs or an execution count."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     problems = []
     for i, cell in enumerate(nb["cells"]):

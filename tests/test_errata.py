@@ -207,8 +207,8 @@ def _(t: Tiny):
     from transformers import pipeline
 
     assert os.environ.get("HF_HUB_OFFLINE") == "1"  # the suite's setting: nothing downloads
-    with captured_log("transformers") as log, pytest.raises(OSError):
-        pipeline("sentiment-analysis")  # the default checkpoint is not cached here
+    with captured_log("transformers") as log, contextlib.suppress(OSError):
+        pipeline("sentiment-analysis")  # OSError where the default checkpoint is not cached
     assert "No model was supplied, defaulted to " \
            "distilbert/distilbert-base-uncased-finetuned-sst-2-english" in log.getvalue()
 
