@@ -103,6 +103,15 @@ def check_shape(value, expected: Sequence[int], name: str) -> None:
 
 
 def check_equal(value, expected, name: str, hint: str = "") -> None:
+    """Fail unless ``value`` equals ``expected`` (floats within a relative 1e-6).
+
+    Tensors and arrays are compared as lists; a list and a tuple with the same items match.
+    A bool never stands in for a number, nor a number for a bool.
+    """
+    if isinstance(value, bool) != isinstance(expected, bool) and \
+            isinstance(value, (bool, int, float)) and isinstance(expected, (bool, int, float)):
+        fail(f"{name} is {value!r}, expected {expected!r}: a bool and a number are different "
+             f"answers. {hint}".strip())
     if isinstance(expected, float) or isinstance(value, float):
         if not isinstance(value, (int, float)) or not math.isclose(value, expected,
                                                                    rel_tol=1e-6, abs_tol=1e-9):
@@ -158,13 +167,21 @@ def exercise(title: str, answer, check: Callable[[Any], None]) -> CheckResult:
     """Run ``check(answer)``; print success, or a reminder if unanswered.
 
     The result is truthy for a right answer and falsy if unanswered; a wrong answer raises
-    :class:`ExerciseError`.
+    :class:`ExerciseError`. ``check`` says an answer is wrong by raising (``fail(...)``) and
+    returns None; one that returns anything else (a ``False`` verdict, say) raises TypeError
+    instead of passing every answer.
     """
     if unanswered(answer):
         print(f"\N{HOURGLASS} {title}: not answered yet. Replace the ... with your code and run "
               "the cell again.")
         return CheckResult(False)
-    check(answer)
+    verdict = check(answer)
+    if verdict is not None:
+        raise TypeError(
+            f"The check of {title!r} returned {verdict!r} instead of raising: a check reports a "
+            "wrong answer with fail(...) (ExerciseError) and returns None, so this answer "
+            "was not judged."
+        )
     print(f"\N{WHITE HEAVY CHECK MARK} {title}: correct!")
     return CheckResult(True)
 

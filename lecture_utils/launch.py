@@ -45,13 +45,33 @@ class CommandTimeout(CommandError, TimeoutError):
 
 @dataclass
 class CompletedCommand:
-    """What a finished command left: exit status, full output, parsed report, duration."""
+    """What a finished command left: exit status, full output, duration, and its report."""
 
     args: list[str]
     returncode: int
     output: str
     seconds: float
-    report: dict | None = field(default=None)
+    report_prefix: str | None = None
+    _report: dict | None = field(default=None, repr=False)
+
+    @property
+    def report(self) -> dict:
+        """The JSON of the last output line that started with ``report_prefix``.
+
+        Raises :class:`CommandError` (with the end of the output) when the command printed
+        no such line, or when ``run_command`` was told not to look for one.
+        """
+        if self._report is not None:
+            return self._report
+        if not self.report_prefix:
+            raise CommandError("run_command(..., report_prefix=None) parses no report; pass "
+                               "the prefix of the command's report line to get one.",
+                               returncode=self.returncode, output=self.output)
+        raise CommandError(
+            f"The command finished but printed no line starting with {self.report_prefix!r}, so "
+            f"there is no report.\nCommand: {' '.join(self.args)}\nLast lines of its output:\n"
+            f"{_tail(self.output.splitlines(keepends=True), 20)}",
+            returncode=self.returncode, output=self.output)
 
 
 def _tail(lines: list[str], n: int) -> str:
@@ -184,7 +204,8 @@ def run_command(
     - ``env``: variables to add to (or override in) this process's environment.
     - ``timeout``: seconds before the command is stopped and :class:`CommandTimeout` raised.
     - ``echo``: print each line (stdout and stderr together) as it arrives.
-    - ``report_prefix``: the last line starting with it is parsed as JSON into ``.report``.
+    - ``report_prefix``: the last line starting with it is parsed as JSON into ``.report``
+      (reading ``.report`` raises :class:`CommandError` if no line started with it).
     - ``on_line``: called with each line as it arrives (after echoing it).
 
     A non-zero exit raises :class:`CommandError` whose message ends with the last
@@ -196,6 +217,10 @@ def run_command(
     args = [os.fspath(a) for a in args]
     if not args:
         raise ValueError("run_command() needs a command, e.g. ['python', 'script.py'].")
+    unset = [k for k, v in (env or {}).items() if v is None]
+    if unset:
+        raise TypeError(f"env values must be strings; {unset} are None. Leave a variable out "
+                        "of env to inherit it, or pass '' to set it empty.")
     full_env = dict(os.environ)
     if env:
         full_env.update({str(k): str(v) for k, v in env.items()})
@@ -290,4 +315,5 @@ def run_command(
             returncode=proc.returncode, output=output,
         )
     return CompletedCommand(args=args, returncode=proc.returncode, output=output,
-                            seconds=seconds, report=_parse_report(lines, report_prefix))
+                            seconds=seconds, report_prefix=report_prefix,
+                            _report=_parse_report(lines, report_prefix))

@@ -137,6 +137,10 @@ def plot_log_history(log_history: Sequence[dict], *, metrics: Sequence[str] = ("
     Training entries carry ``loss``, evaluation entries ``eval_loss`` and the metrics that
     ``compute_metrics`` returned (prefixed ``eval_``); each entry has its ``step``.
     Returns the matplotlib figure (losses on the left axis, metrics on the right).
+
+    Raises ValueError if ``metrics`` are asked for but the log has no evaluation entries
+    (pass ``metrics=()`` to plot the losses only), and KeyError naming the metric and the
+    step of an evaluation entry that lacks one of them.
     """
     import matplotlib.pyplot as plt
 
@@ -149,10 +153,18 @@ def plot_log_history(log_history: Sequence[dict], *, metrics: Sequence[str] = ("
             "log_history has no 'loss' or 'eval_loss' entries. Train first, and set "
             "logging_steps / eval_strategy so the Trainer logs something."
         )
-    missing = [m for m in metrics if evals and m not in evals[0]]
-    if missing:
-        raise KeyError(f"No {missing} in the evaluation logs; they hold "
-                       f"{sorted(k for k in evals[0] if k.startswith('eval_'))}.")
+    metrics = list(metrics)
+    if metrics and not evals:
+        raise ValueError(
+            f"log_history has no evaluation entries, so there is no {metrics} to plot. Set "
+            "eval_strategy (and compute_metrics) so the Trainer evaluates, or pass metrics=() "
+            "to plot the training loss only."
+        )
+    for entry in evals:
+        missing = [m for m in metrics if m not in entry]
+        if missing:
+            raise KeyError(f"No {missing} in the evaluation entry of step {entry.get('step')}; "
+                           f"it holds {sorted(k for k in entry if k.startswith('eval_'))}.")
     fig, ax = plt.subplots()
     if train:
         ax.plot([s for s, _ in train], [loss for _, loss in train], lw=1, label="training loss")

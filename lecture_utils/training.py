@@ -80,18 +80,69 @@ def checkpoint_step(path: str | os.PathLike) -> int:
     return int(match.group(1))
 
 
+# Files written last by a complete save, and whose checkpoints they mark.
+KNOWN_MARKERS = {
+    "trainer_state.json": "the Trainer's checkpoints (notebook 07)",
+    "training_state.pt": "the manual loop's own checkpoints (notebook 06)",
+}
+
+
+class IncompleteCheckpointsError(FileNotFoundError):
+    """Checkpoint folders exist, but none holds the marker file of a complete save."""
+
+
 def latest_checkpoint(folder: str | os.PathLike, *,
                       marker: str = "trainer_state.json") -> Path | None:
-    """The newest complete ``checkpoint-<step>`` folder in ``folder``, or None if there is none.
+    """The newest complete ``checkpoint-<step>`` folder in ``folder``, or None if none was saved.
 
     A checkpoint counts as complete when it holds ``marker``, a file written last: the
     Trainer writes ``trainer_state.json`` after the model, optimizer, scheduler and RNG
-    states. (``Trainer.train(resume_from_checkpoint=True)`` takes the highest step even if
-    that save was cut short.) Folders that are not named ``checkpoint-<step>`` are ignored.
+    states; notebook 06's own checkpoints end with ``training_state.pt`` (pass
+    ``marker="training_state.pt"``). ``Trainer.train(resume_from_checkpoint=True)`` takes the
+    highest step even if that save was cut short; this skips it. Folders that are not named
+    ``checkpoint-<step>`` are ignored.
+
+    Returns None only when ``folder`` holds no ``checkpoint-<step>`` folder at all: nothing
+    was saved yet, a run starts from scratch.
+
+    Raises:
+        FileNotFoundError: ``folder`` does not exist.
+        IncompleteCheckpointsError: (a FileNotFoundError) checkpoint folders exist but none
+            holds ``marker``. The message names the folders, the missing file and, when the
+            folders hold another known marker, the ``marker=`` to pass.
+        ValueError: ``marker`` is not a plain file name.
     """
+    if not isinstance(marker, str) or not _NAME.match(marker):
+        raise ValueError(f"marker must be a plain file name such as 'trainer_state.json' or "
+                         f"'training_state.pt', got {marker!r}.")
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"No folder {folder}: nothing was saved there yet.")
-    complete = [p for p in folder.iterdir()
-                if p.is_dir() and _CHECKPOINT.match(p.name) and (p / marker).is_file()]
-    return max(complete, key=checkpoint_step, default=None)
+    checkpoints = sorted((p for p in folder.iterdir() if p.is_dir() and _CHECKPOINT.match(p.name)),
+                         key=checkpoint_step)
+    complete = [p for p in checkpoints if (p / marker).is_file()]
+    if complete:
+        return complete[-1]
+    if not checkpoints:
+        return None
+    raise IncompleteCheckpointsError(_no_complete_checkpoint(folder, checkpoints, marker))
+
+
+def _no_complete_checkpoint(folder: Path, checkpoints: list[Path], marker: str) -> str:
+    names = ", ".join(p.name for p in checkpoints)
+    message = (f"{folder} holds checkpoint folders ({names}), but none holds {marker!r}, the "
+               f"file written last by a complete save.")
+    others = [m for m in KNOWN_MARKERS if m != marker
+              and any((p / m).is_file() for p in checkpoints)]
+    if others:
+        holders = [p for p in checkpoints if (p / others[0]).is_file()]
+        who = "They hold" if len(holders) == len(checkpoints) else \
+            f"{', '.join(p.name for p in holders)} hold{'s' if len(holders) == 1 else ''}"
+        return (f"{message} {who} {others[0]!r}, the last file of "
+                f"{KNOWN_MARKERS[others[0]]}: pass marker={others[0]!r}.")
+    newest = checkpoints[-1]
+    files = sorted(p.name for p in newest.iterdir())
+    shown = ", ".join(files[:8]) + (", ..." if len(files) > 8 else "") if files else "nothing"
+    return (f"{message} {newest.name} holds {shown}. If your checkpoints end with another "
+            f"file, pass it as marker=...; otherwise every save was cut short, so train from "
+            f"the start (or resume from an earlier run's folder).")

@@ -29,6 +29,23 @@ def test_wrong_answer_says_why():
         exercise("Exercise 1", 4, lambda a: check_equal(a, 3, "answer", hint="Count again."))
 
 
+def test_a_check_that_returns_a_verdict_instead_of_raising_is_refused(capsys):
+    """A check returning False must not print "correct!": checks fail by raising."""
+    with pytest.raises(TypeError, match="returned False"):
+        exercise("Exercise 1", 4, lambda a: a == 3)
+    with pytest.raises(TypeError, match="returned True"):
+        exercise("Exercise 1", 3, lambda a: a == 3)
+    assert "correct" not in capsys.readouterr().out
+
+
+def test_check_equal_does_not_take_a_bool_for_a_number():
+    with pytest.raises(ExerciseError, match="bool"):
+        check_equal(True, 1.0, "ratio")
+    with pytest.raises(ExerciseError, match="bool"):
+        check_equal(1.0, True, "flag")
+    check_equal(1, 1.0, "ratio")  # an int for a float is fine
+
+
 def test_result_shows_nothing_in_jupyter():
     assert CheckResult(True)._ipython_display_() is None
 

@@ -80,7 +80,7 @@ def test_env_is_added_and_echo_can_be_off(capsys):
     code = "import os; print(os.environ['LAUNCH_TEST_VALUE'])"
     result = run_command([PY, "-c", code], env={"LAUNCH_TEST_VALUE": "42"}, echo=False,
                          report_prefix=None, timeout=60)
-    assert result.output.strip() == "42" and result.report is None
+    assert result.output.strip() == "42"
     assert capsys.readouterr().out == ""
 
 
@@ -161,6 +161,22 @@ def test_a_background_process_left_by_a_successful_command_is_stopped(tmp_path):
     run_command([PY, "-c", code], echo=False, timeout=60, grace=2)
     (pid,) = _wait_for_pids(pid_file)
     assert _stopped(pid)
+
+
+def test_a_missing_report_is_an_error_that_shows_the_output_not_none():
+    result = run_command([PY, "-c", "print('trained, but no report line')"], echo=False,
+                         timeout=60)
+    with pytest.raises(CommandError, match="no line starting with 'REPORT '") as info:
+        _ = result.report
+    assert "trained, but no report line" in str(info.value)
+    quiet = run_command([PY, "-c", "print(1)"], echo=False, report_prefix=None, timeout=60)
+    with pytest.raises(CommandError, match="report_prefix=None"):
+        _ = quiet.report
+
+
+def test_an_env_value_of_none_is_refused_not_turned_into_the_string_none():
+    with pytest.raises(TypeError, match="LAUNCH_TEST_VALUE"):
+        run_command([PY, "-c", "print(1)"], env={"LAUNCH_TEST_VALUE": None}, echo=False)
 
 
 def test_an_empty_command_is_refused():

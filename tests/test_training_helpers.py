@@ -141,6 +141,45 @@ def test_latest_checkpoint_with_a_custom_marker(tmp_path):
 
 def test_latest_checkpoint_is_none_when_nothing_was_saved(tmp_path):
     assert training.latest_checkpoint(tmp_path) is None
+    (tmp_path / "runs").mkdir()  # other folders are not checkpoints
+    (tmp_path / "checkpoint-4.tmp").mkdir()
+    assert training.latest_checkpoint(tmp_path) is None
+
+
+def test_latest_checkpoint_of_notebook_06s_folder_names_the_marker_to_pass(tmp_path):
+    """Checkpoints exist, none is complete for the default marker: say so, never None."""
+    for step in (4, 8):
+        _checkpoint(tmp_path, step, marker="training_state.pt")  # notebook 06's own format
+    with pytest.raises(training.IncompleteCheckpointsError) as info:
+        training.latest_checkpoint(tmp_path)
+    message = str(info.value)
+    assert "checkpoint-4, checkpoint-8" in message
+    assert "'trainer_state.json'" in message
+    assert "marker='training_state.pt'" in message
+    assert isinstance(info.value, FileNotFoundError)  # what callers may already catch
+
+
+def test_latest_checkpoint_when_every_save_was_cut_short(tmp_path):
+    _checkpoint(tmp_path, 4, marker=None)
+    (tmp_path / "checkpoint-4" / "config.json").write_text("{}")
+    _checkpoint(tmp_path, 12, marker=None)
+    with pytest.raises(training.IncompleteCheckpointsError,
+                       match=r"checkpoint-4, checkpoint-12.*none holds 'trainer_state.json'"):
+        training.latest_checkpoint(tmp_path)
+
+
+def test_latest_checkpoint_of_trainer_checkpoints_with_notebook_06s_marker(tmp_path):
+    _checkpoint(tmp_path, 8)  # a Trainer checkpoint
+    with pytest.raises(training.IncompleteCheckpointsError,
+                       match="marker='trainer_state.json'"):
+        training.latest_checkpoint(tmp_path, marker="training_state.pt")
+
+
+@pytest.mark.parametrize("bad", ["", "sub/trainer_state.json", "..", None, 3])
+def test_latest_checkpoint_refuses_a_marker_that_is_not_a_file_name(tmp_path, bad):
+    _checkpoint(tmp_path, 4)
+    with pytest.raises(ValueError, match="marker"):
+        training.latest_checkpoint(tmp_path, marker=bad)
 
 
 def test_latest_checkpoint_of_a_missing_folder_says_so(tmp_path):
@@ -188,6 +227,20 @@ def test_plot_log_history_plots_losses_and_metrics():
     loss_ax, metric_ax = fig.axes
     assert [list(line.get_ydata()) for line in loss_ax.lines] == [[0.69, 0.4], [0.6, 0.3]]
     assert [list(line.get_ydata()) for line in metric_ax.lines] == [[0.8, 0.95], [0.7, 0.9]]
+
+
+def test_plot_log_history_without_evaluations_says_so_instead_of_dropping_the_metrics():
+    train_only = [e for e in LOG if "eval_loss" not in e]
+    with pytest.raises(ValueError, match="no evaluation entries.*eval_strategy.*metrics=\\(\\)"):
+        plots.plot_log_history(train_only)
+    fig = plots.plot_log_history(train_only, metrics=())  # asking for no metric is fine
+    assert len(fig.axes) == 1
+
+
+def test_plot_log_history_names_a_metric_missing_from_some_evaluations():
+    log = LOG + [{"eval_loss": 0.2, "step": 20, "epoch": 2.5}]  # no eval_accuracy this time
+    with pytest.raises(KeyError, match="eval_accuracy.*step 20"):
+        plots.plot_log_history(log, metrics=["eval_accuracy"])
 
 
 def test_plot_log_history_names_the_metrics_it_has():
