@@ -181,10 +181,14 @@ def _findings(tree: ast.AST) -> Iterator[tuple]:
     A fourth element, when present, is a fix more precise than the rule's own.
     """
     aliases = _aliases(tree)
-    compared: set[int] = set()  # string constants compared with `==` are not ids being passed
+    # String constants compared with `==`, and dict keys, name things (a model_type such as
+    # "gpt2"); they are not checkpoint ids being passed.
+    compared: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare):
             compared.update(id(c) for c in [node.left, *node.comparators])
+        elif isinstance(node, ast.Dict):
+            compared.update(id(k) for k in node.keys if k is not None)
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):

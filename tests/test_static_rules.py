@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -100,6 +101,7 @@ OLD_FORMS = [
     # owner-less ids, as string constants wherever they are passed or kept
     ('AutoModel.from_pretrained("distilbert-base-cased")', "owner-less-checkpoint-ids"),
     ("AutoModelForCausalLM.from_pretrained('distilgpt2')", "owner-less-checkpoint-ids"),
+    ("settings = {'model': 'gpt2'}", "owner-less-checkpoint-ids"),  # a value is an id
     ("checkpoint = 'distilbert-base-uncased-finetuned-sst-2-english'",
      "owner-less-checkpoint-ids"),
     ("pipeline('text-generation', model='gpt2')", "owner-less-checkpoint-ids"),
@@ -139,6 +141,7 @@ def test_each_old_form_is_caught_with_its_errata_entry(snippet, entry):
     "AutoModel.from_pretrained(checkpoint, token=True)",
     "AutoModel.from_pretrained(checkpoint, trust_remote_code=False)",
     "if config.model_type == 'gpt2':\n    print('a decoder')",  # a model type, not an id
+    "SIZES = {'gpt2': {'n_embd': 32}}",  # a dict key names a model type, not a checkpoint
     "def load_metric(name):\n    return name",  # our own function of that name
     "result = trainer.evaluate()\nstate = json.load(f)",
 ])
@@ -253,3 +256,13 @@ def test_notebook_anatomy(path):
         assert cell["metadata"].get("jupyter", {}).get("source_hidden"), "solutions start hidden"
     markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
     assert "## Summary" in markdown or "## Summary" in markdown.replace("##  ", "## ")
+
+
+def test_every_notebook_points_to_the_errata_page():
+    """The course's own page of what changed, linked from every notebook (a clone has it)."""
+    root = Path(__file__).resolve().parents[1]
+    assert (root / "ERRATA.md").is_file()
+    for nb in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        markdown = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        assert "](../ERRATA.md)" in markdown, nb.name
