@@ -9,7 +9,7 @@ LAB_ARGS ?=
 # JupyterLab refuses to run as root unless told (containers, CI): say so only when root.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test install lint test-unit test-notebooks test-full-size lock clean
+.PHONY: lab test install lint test-unit test-notebooks test-full-size benchmark lock clean
 
 ## make install: create .venv if missing, install the locked environment and lecture_utils
 install: $(STAMP)
@@ -47,6 +47,13 @@ FULL_SIZE_OPTS = --durations=0 --timeout=900
 test-full-size: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) $(FULL_SIZE_OPTS) tests/full_size
 	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) $(FULL_SIZE_OPTS) --nbmake notebooks --lecture-mode=full
+
+## make benchmark: time each notebook in full mode at full size (wall time, kernel peak memory,
+## slowest cells); NOTEBOOKS="06 07" picks some, BENCHMARK_ARGS="--mode tiny" changes the mode
+NOTEBOOKS ?=
+BENCHMARK_ARGS ?=
+benchmark: $(STAMP)
+	$(OFFLINE) $(BIN)/python scripts/benchmark_notebooks.py $(NOTEBOOKS) $(BENCHMARK_ARGS)
 
 ## make lock: re-pin requirements.lock from the current environment (after testing it)
 lock:
