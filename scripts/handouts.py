@@ -37,7 +37,7 @@ DEFAULT_OUT = ROOT / "build" / "handouts"
 
 SOLUTION_TAG = "solution"
 EXERCISE_MARKER = "# YOUR CODE HERE"
-# A markdown cell that is nothing but a heading naming a solution, e.g. "#### Solution (try first!)".
+# A markdown cell that is only a heading naming a solution: "#### Solution (try first!)".
 SOLUTION_HEADING = re.compile(r"\A\s*#{1,6}\s+Solution\b[^\n]*\s*\Z", re.IGNORECASE)
 # Not copied from notebooks/ into a handout folder.
 IGNORED = shutil.ignore_patterns("*.ipynb", "outputs", ".ipynb_checkpoints", "__pycache__",
