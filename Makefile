@@ -9,7 +9,8 @@ LAB_ARGS ?=
 # JupyterLab refuses to run as root unless told (containers, CI): say so only when root.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test install lint test-unit test-notebooks test-full-size benchmark lock clean
+.PHONY: lab test install lint test-unit test-handouts test-notebooks test-full-size \
+	benchmark handouts colab test-latest lock clean
 
 ## make install: create .venv if missing, install the locked environment and lecture_utils
 install: $(STAMP)
@@ -32,7 +33,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check lecture_utils tests scripts notebooks conftest.py
 
 test-unit: $(STAMP)
-	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) tests --ignore=tests/full_size
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) -m "not handouts" tests --ignore=tests/full_size
+
+# The student copies (make handouts), executed: every exercise says "not answered yet".
+test-handouts: $(STAMP)
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) --durations=0 -m handouts tests/test_handouts.py
 
 # A notebook takes seconds; one that runs for minutes is a hung kernel start (a rare race when
 # two kernels start at once), so it is stopped early and tried once more.
@@ -54,6 +59,21 @@ NOTEBOOKS ?=
 BENCHMARK_ARGS ?=
 benchmark: $(STAMP)
 	$(OFFLINE) $(BIN)/python scripts/benchmark_notebooks.py $(NOTEBOOKS) $(BENCHMARK_ARGS)
+
+## make handouts: student copies (no solutions) and instructor copies in build/handouts/
+handouts: $(STAMP)
+	$(BIN)/python scripts/handouts.py
+
+## make colab: after changing requirements.lock or the repository URL (lecture_utils/course.py),
+## rewrite the notebooks' Colab set-up cells and the README's "Open in Colab" links
+colab: $(STAMP)
+	$(BIN)/python scripts/colab_cell.py
+	$(BIN)/python scripts/colab_links.py
+
+## make test-latest: the tiny suite against the newest Hugging Face releases, in its own
+## environment (build/venv-latest); reports what breaks, never fails the build
+test-latest:
+	$(PYTHON) scripts/test_latest.py
 
 ## make lock: re-pin requirements.lock from the current environment (after testing it)
 lock:

@@ -1,9 +1,17 @@
-"""Interactive widgets (ipywidgets) for exploring in JupyterLab."""
+"""Interactive widgets (ipywidgets) for exploring in JupyterLab.
+
+Where widgets cannot run (a notebook exported to HTML or shown by a viewer such as GitHub's,
+a front end without the widget manager, a terminal), each widget shows a static view of its
+current state instead: a snapshot in HTML and a one-line summary in plain text.
+"""
 
 from __future__ import annotations
 
+import base64
+import functools
 import html
-from collections.abc import Sequence
+import io
+from collections.abc import Callable, Sequence
 
 from .plots import _attention_stack, _check_tokens, plot_attention_head
 
@@ -32,6 +40,45 @@ def _token_table(tokenizer, text: str) -> str:
             f"<table><tr>{''.join(cells)}</tr></table>")
 
 
+STATIC_NOTE = ("<div><small><i>A static view of an interactive widget: run the notebook in "
+               "Jupyter to use its controls.</i></small></div>")
+
+
+@functools.cache
+def _static_vbox_class():
+    import ipywidgets as widgets
+
+    class StaticFallbackVBox(widgets.VBox):
+        """A ``VBox`` that also offers a static view of its current state.
+
+        Its display data holds the widget view, a ``text/html`` snapshot and a ``text/plain``
+        summary: front ends that run widgets show the widget, the others the richest of the
+        two static views they can render.
+        """
+
+        def __init__(self, children, *, snapshot: Callable[[], str],
+                     summary: Callable[[], str]):
+            super().__init__(children)
+            self._snapshot, self._summary = snapshot, summary
+
+        def _repr_mimebundle_(self, **kwargs):
+            data = dict(super()._repr_mimebundle_(**kwargs) or {})
+            data["text/html"] = self._snapshot() + STATIC_NOTE
+            data["text/plain"] = self._summary()
+            return data
+
+    return StaticFallbackVBox
+
+
+def with_static_view(children, *, snapshot: Callable[[], str], summary: Callable[[], str]):
+    """A ``VBox`` of ``children`` whose display also carries a static view.
+
+    ``snapshot()`` returns HTML showing the widget's current state and ``summary()`` a
+    one-line plain-text description; both are called each time the widget is displayed.
+    """
+    return _static_vbox_class()(children, snapshot=snapshot, summary=summary)
+
+
 def tokenizer_playground(tokenizer, text: str = "Hello, how are you?"):
     """A text box: type, and see the tokens and their ids as you go."""
     import ipywidgets as widgets
@@ -43,9 +90,15 @@ def tokenizer_playground(tokenizer, text: str = "Hello, how are you?"):
     def render(change=None):
         out.value = _token_table(tokenizer, box.value)
 
+    def summary() -> str:
+        tokens = [token for token, _ in token_rows(tokenizer, box.value)]
+        return (f"Tokenizer playground, {len(tokens)} tokens for {box.value!r}: "
+                f"{' '.join(tokens)}")
+
     box.observe(render, names="value")
     render()
-    return widgets.VBox([box, out])
+    return with_static_view([box, out], summary=summary, snapshot=lambda: (
+        f"<div><b>Text:</b> {html.escape(box.value)}</div>{out.value}"))
 
 
 def attention_explorer(attentions, tokens: Sequence[str], *, batch_index: int = 0):
@@ -61,22 +114,41 @@ def attention_explorer(attentions, tokens: Sequence[str], *, batch_index: int = 
     head = widgets.IntSlider(0, 0, n_heads - 1, description="head")
     out = widgets.Output()
 
+    def figure():
+        size = min(8.0, 2.0 + 0.3 * n_query)
+        fig, ax = plt.subplots(figsize=(size, size))
+        plot_attention_head(ax, stack[layer.value, head.value], tokens, fontsize=9)
+        ax.set_title(f"layer {layer.value}, head {head.value}")
+        ax.set_xlabel("key (attended to)")
+        ax.set_ylabel("query (attending)")
+        return fig
+
     def render(change=None):
         with out:
             out.clear_output(wait=True)
-            size = min(8.0, 2.0 + 0.3 * n_query)
-            fig, ax = plt.subplots(figsize=(size, size))
-            plot_attention_head(ax, stack[layer.value, head.value], tokens, fontsize=9)
-            ax.set_title(f"layer {layer.value}, head {head.value}")
-            ax.set_xlabel("key (attended to)")
-            ax.set_ylabel("query (attending)")
+            fig = figure()
             display(fig)
             plt.close(fig)  # shown once via display; do not keep it open
+
+    def snapshot() -> str:
+        fig = figure()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", bbox_inches="tight")
+        plt.close(fig)
+        png = base64.b64encode(buffer.getvalue()).decode("ascii")
+        return (f"<div>layer {layer.value} of 0-{n_layers - 1}, head {head.value} of "
+                f"0-{n_heads - 1}</div><img src='data:image/png;base64,{png}' "
+                f"alt='attention of layer {layer.value}, head {head.value}'>")
 
     layer.observe(render, names="value")
     head.observe(render, names="value")
     render()
-    return widgets.VBox([widgets.HBox([layer, head]), out])
+    def summary() -> str:
+        return (f"Attention explorer, layer {layer.value} of 0-{n_layers - 1}, head "
+                f"{head.value} of 0-{n_heads - 1}, over {n_query} tokens: {' '.join(tokens)}")
+
+    return with_static_view([widgets.HBox([layer, head]), out], snapshot=snapshot,
+                            summary=summary)
 
 
 def generation_playground(model, tokenizer, prompt: str = "The movie was", *,
@@ -108,6 +180,7 @@ def generation_playground(model, tokenizer, prompt: str = "The movie was", *,
                                layout=widgets.Layout(width="220px"))
     again = widgets.Button(description="New sample")
     out = widgets.HTML()
+    shown = {"text": ""}  # the last prompt and continuation, for the plain-text view
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None \
         else tokenizer.eos_token_id
 
@@ -125,6 +198,7 @@ def generation_playground(model, tokenizer, prompt: str = "The movie was", *,
             slider.disabled = not sample.value
         if not text.value.strip():
             out.value = "<i>Type a prompt.</i>"
+            shown["text"] = "(no prompt)"
             return
         inputs = tokenizer(text.value, return_tensors="pt").to(model.device)
         kwargs = generate_kwargs()
@@ -135,10 +209,13 @@ def generation_playground(model, tokenizer, prompt: str = "The movie was", *,
         except Exception as error:  # show it in the widget (e.g. a prompt beyond the context)
             out.value = (f"<b>generate raised {type(error).__name__}:</b> "
                          f"{html.escape(str(error))}")
+            shown["text"] = f"generate raised {type(error).__name__}: {error}"
             return
         new_ids = output[0, inputs["input_ids"].shape[1]:]
         continuation = tokenizer.decode(new_ids, skip_special_tokens=True)
         call = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        shown["text"] = (f"{text.value!r} + {continuation!r} "
+                         f"(seed {seed_box.value}, {call})")
         out.value = (
             f"<div style='font-family:monospace;white-space:pre-wrap'>"
             f"<b>{html.escape(text.value)}</b>{html.escape(continuation)}</div>"
@@ -153,5 +230,7 @@ def generation_playground(model, tokenizer, prompt: str = "The movie was", *,
         control.observe(render, names="value")
     again.on_click(next_seed)
     render()
-    return widgets.VBox([text, widgets.HBox([sample, seed_box, again]),
-                         widgets.HBox([temperature, top_k]), widgets.HBox([top_p, length]), out])
+    return with_static_view(
+        [text, widgets.HBox([sample, seed_box, again]), widgets.HBox([temperature, top_k]),
+         widgets.HBox([top_p, length]), out],
+        snapshot=lambda: out.value, summary=lambda: f"Generation playground: {shown['text']}")
