@@ -9,7 +9,7 @@ LAB_ARGS ?=
 # JupyterLab refuses to run as root unless told (containers, CI): say so only when root.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test install lint test-unit test-notebooks test-full lock clean
+.PHONY: lab test install lint test-unit test-notebooks test-full course test-site lock clean
 
 ## make install: create .venv if missing, install the locked environment and lecture_utils
 install: $(STAMP)
@@ -29,10 +29,10 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory lint test-unit test-notebooks test-full
 
 lint: $(STAMP)
-	$(BIN)/ruff check lecture_utils tests scripts notebooks conftest.py
+	$(BIN)/ruff check lecture_utils tests scripts notebooks book conftest.py
 
 test-unit: $(STAMP)
-	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) tests
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) -m "not site" tests
 
 # A notebook takes seconds; one that runs for minutes is a hung kernel start (a rare race when
 # two kernels start at once), so it is stopped early and tried once more.
@@ -43,6 +43,17 @@ test-notebooks: $(STAMP)
 
 test-full: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) $(NOTEBOOK_OPTS) --nbmake notebooks --lecture-mode=full
+
+## make course: build the course website in build/site (notebooks executed in tiny mode, offline)
+# The widget and math JavaScript comes from the npm registry once (pinned, checked; kept in
+# build/site-vendor); the build itself runs with no network. Unchanged notebooks are not re-run.
+course: $(STAMP)
+	$(BIN)/python book/vendor_js.py build/site-vendor
+	$(OFFLINE) $(BIN)/python book/build.py -j $(JOBS)
+
+## make test-site: build the website if needed, then test it (files, and pages in Chromium)
+test-site: course
+	$(OFFLINE) $(BIN)/python -m pytest -m site tests/test_site.py
 
 ## make lock: re-pin requirements.lock from the current environment (after testing it)
 lock:
