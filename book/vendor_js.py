@@ -12,7 +12,7 @@ Three npm packages, each at a pinned version whose tarball must match a pinned S
 - ``mathjax``: math rendering (Sphinx loads it only on pages that contain math).
 
 They are too large to commit (the widget bundle alone is 3.6 MB), so they are fetched with
-``npm pack`` (npm's own cache makes a second fetch work offline) into DEST/_vendor/, which
+``npm pack`` (from npm's own cache when it has them, so a second fetch works offline) into DEST/_vendor/, which
 the Sphinx build copies to the site's root (``html_extra_path``, not ``_static``). A stamp
 file records what was fetched; a second run with the same pins does nothing. Each
 package's package.json and licence go with it.
@@ -111,10 +111,13 @@ def npm_pack(package: Package, into: Path) -> Path:
         raise VendorError(
             "npm is not installed, so the website's JavaScript cannot be fetched. "
             "Install Node.js and npm (Debian: apt-get install npm), then run make course again.")
-    result = subprocess.run(
-        [npm, "pack", package.spec, "--json", "--prefer-offline", "--pack-destination",
-         str(into)], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
+    for mode in ("--offline", "--prefer-offline"):  # npm's cache first, then the registry
+        result = subprocess.run(
+            [npm, "pack", package.spec, "--json", mode, "--pack-destination", str(into)],
+            capture_output=True, text=True, check=False)
+        if result.returncode == 0:
+            break
+    else:
         raise VendorError(
             f"`npm pack {package.spec}` failed (exit {result.returncode}). It needs the npm "
             "registry once; later builds use npm's cache and this folder's copy, offline.\n"

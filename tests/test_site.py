@@ -329,14 +329,21 @@ def browser():
             browser.close()
 
 
-# Per widget-view script: how many widget areas the manager put before it, and how many of
-# those hold a rendered widget. Rendered once means [1, 1].
+# Per widget-view script: the html-manager renders its widget into a .widget-subarea that it
+# inserts just before the script (one per script, even when a cell has several). For each
+# script: how many such areas sit right before it, and how many of those hold a widget that
+# takes up space. Rendered once means [1, 1]; loaded twice, the manager makes [2, 2].
 WIDGET_AREAS_JS = """() => Array.from(document.querySelectorAll(
     'script[type="application/vnd.jupyter.widget-view+json"]')).map(s => {
-        const areas = Array.from(s.parentElement.children)
-            .filter(el => el.classList.contains('widget-subarea'));
-        return [areas.length, areas.filter(a => a.querySelector('.jupyter-widgets')
-            && a.getBoundingClientRect().height > 0).length];
+        let areas = 0, rendered = 0;
+        for (let el = s.previousElementSibling;
+             el && el.classList.contains('widget-subarea'); el = el.previousElementSibling) {
+            areas += 1;
+            if (el.querySelector('.jupyter-widgets') && el.getBoundingClientRect().height > 0) {
+                rendered += 1;
+            }
+        }
+        return [areas, rendered];
     })"""
 
 # Height of the tiny-mode line's text, in lines.
@@ -425,8 +432,9 @@ def browser_page_problems(session: BrowserSession, path: str, widgets: int = 0,
         if widgets:
             try:
                 page.wait_for_function(
-                    f"() => document.querySelectorAll('.widget-subarea .jupyter-widgets')"
-                    f".length >= {widgets}", timeout=30_000)
+                    "n => Array.from(document.querySelectorAll('.widget-subarea'))"
+                    ".filter(a => a.querySelector('.jupyter-widgets')).length >= n",
+                    arg=widgets, timeout=30_000)
             except Exception:  # noqa: BLE001 (Playwright's TimeoutError; reported below)
                 pass
         areas = page.evaluate(WIDGET_AREAS_JS)
@@ -452,7 +460,7 @@ def test_site_in_chromium(site, browser):
     with serve(site) as base:
         session = BrowserSession(browser, base)
         problems = {}
-        for path in ("index.html", "README.html"):
+        for path in ("index.html", "README.html", "genindex.html"):
             problems[path] = browser_page_problems(session, path)
         widget_pages = 0
         for notebook in NOTEBOOKS:
@@ -490,21 +498,32 @@ def test_site_in_chromium(site, browser):
 
 
 def test_browser_checks_fail_on_a_broken_site(site, browser, tmp_path):
-    """No html-manager, and a page that loads a script from a CDN: both are caught."""
+    """Widget JavaScript loaded twice, or missing, and a script from a CDN: all caught."""
     copy = _broken_copy(site, tmp_path)
     widget_nb = next(nb for nb in NOTEBOOKS if output_counts(executed_notebook(nb))["widgets"])
     counts = output_counts(executed_notebook(widget_nb))
-    (copy / vendor_js.HTML_MANAGER).unlink()
-    page = copy / "README.html"
-    page.write_text(page.read_text(encoding="utf-8").replace(
+    path = f"notebooks/{widget_nb.stem}.html"
+    page = copy / path
+    html = page.read_text(encoding="utf-8")
+    tag = re.search(r"<script data-jupyter-widgets-cdn[^>]*></script>", html).group(0)
+    page.write_text(html.replace(tag, tag + tag.replace("embed-amd.js?", "embed-amd.js?again&")),
+                    encoding="utf-8")
+    readme = copy / "README.html"
+    readme.write_text(readme.read_text(encoding="utf-8").replace(
         "</head>", '<script src="https://cdn.jsdelivr.net/npm/x@1/x.js"></script></head>', 1),
         encoding="utf-8")
     with serve(copy) as base:
         session = BrowserSession(browser, base)
-        problems = browser_page_problems(session, f"notebooks/{widget_nb.stem}.html",
-                                         counts["widgets"], counts["solutions"])
+        twice = browser_page_problems(session, path, counts["widgets"], counts["solutions"])
         browser_page_problems(session, "README.html")
         session.context.close()
-    assert any("widgets not rendered" in p for p in problems), problems
-    assert any("cdn.jsdelivr.net" in u for u in session.foreign_requests())
+        assert any("cdn.jsdelivr.net" in u for u in session.foreign_requests())
+
+        page.write_text(html, encoding="utf-8")
+        (copy / vendor_js.HTML_MANAGER).unlink()
+        session = BrowserSession(browser, base)  # a fresh context: nothing cached
+        missing = browser_page_problems(session, path, counts["widgets"], counts["solutions"])
+        session.context.close()
+    assert any("widgets not rendered" in p and "[2, 2]" in p for p in twice), twice
+    assert any("widgets not rendered" in p and "[0, 0]" in p for p in missing), missing
     assert any("HTTP 404" in e and "embed-amd.js" in e for e in session.errors), session.errors
