@@ -10,7 +10,7 @@ LAB_ARGS ?=
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: lab test install lint test-unit test-handouts test-notebooks test-full-size \
-	benchmark handouts colab test-latest lock clean
+	benchmark handouts colab test-latest course test-site lock clean
 
 ## make install: create .venv if missing, install the locked environment and lecture_utils
 install: $(STAMP)
@@ -30,10 +30,10 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory lint test-unit test-notebooks
 
 lint: $(STAMP)
-	$(BIN)/ruff check lecture_utils tests scripts notebooks conftest.py
+	$(BIN)/ruff check lecture_utils tests scripts notebooks book conftest.py
 
 test-unit: $(STAMP)
-	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) -m "not handouts" tests --ignore=tests/full_size
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) -m "not handouts and not site" tests --ignore=tests/full_size
 
 # The student copies (make handouts), executed: every exercise says "not answered yet".
 test-handouts: $(STAMP)
@@ -74,6 +74,17 @@ colab: $(STAMP)
 ## environment (build/venv-latest); reports what breaks, never fails the build
 test-latest:
 	$(PYTHON) scripts/test_latest.py
+
+## make course: build the course website in build/site (notebooks executed in tiny mode, offline)
+# The widget and math JavaScript comes from the npm registry once (pinned, checked; kept in
+# build/site-vendor); the build itself runs with no network. Unchanged notebooks are not re-run.
+course: $(STAMP)
+	$(BIN)/python book/vendor_js.py build/site-vendor
+	$(OFFLINE) $(BIN)/python book/build.py -j $(JOBS)
+
+## make test-site: build the website if needed, then test it (files, and pages in Chromium)
+test-site: course
+	$(OFFLINE) $(BIN)/python -m pytest -m site tests/test_site.py
 
 ## make lock: re-pin requirements.lock from the current environment (after testing it)
 lock:
