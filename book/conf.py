@@ -21,11 +21,15 @@ sys.path.insert(0, str(BOOK))
 
 import vendor_js  # noqa: E402
 
-# The repository on GitHub, e.g. "https://github.com/OWNER/NAME": when set, every notebook
-# page gets an "Open in Colab" launch button for notebooks/NN_x.ipynb on REPOSITORY_BRANCH.
-# Point this at the course's one repository-URL constant.
-REPOSITORY_URL = os.environ.get("COURSE_REPOSITORY_URL", "")
-REPOSITORY_BRANCH = "main"
+# The repository on GitHub, from the course's one repository-URL constant
+# (lecture_utils/course.py; COURSE_REPOSITORY_URL overrides it, an empty value switches the
+# buttons off): every notebook page gets an "Open in Colab" launch button for
+# notebooks/NN_x.ipynb on the course's branch.
+sys.path.insert(0, str(ROOT))
+from lecture_utils import course  # noqa: E402
+
+REPOSITORY_URL = os.environ.get("COURSE_REPOSITORY_URL", course.REPOSITORY_URL)
+REPOSITORY_BRANCH = course.BRANCH
 
 # The line shown at the top of every page.
 TINY_MODE_LINE = (

@@ -44,6 +44,8 @@ sys.path.insert(0, str(ROOT / "book"))
 import course_site  # noqa: E402
 import vendor_js  # noqa: E402
 
+from lecture_utils import course  # noqa: E402
+
 pytestmark = pytest.mark.site
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -219,6 +221,11 @@ def page_problems(site: Path, notebook: Path) -> list[str]:
         details = cell.find("details", class_="hide")
         if details is None or details.has_attr("open") or not details.find("pre"):
             problems.append("a solution cell that is not collapsed")
+    colab = [a["href"] for a in soup.find_all("a", href=True)
+             if a["href"].startswith("https://colab.research.google.com/")]
+    wanted = course.colab_url(f"notebooks/{notebook.name}")
+    if colab != [wanted]:
+        problems.append(f"Colab links {colab}, wanted one: {wanted}")
     return problems
 
 
@@ -245,6 +252,8 @@ def test_home_page_is_the_readme_and_links_each_notebook(site):
     links = {a["href"] for a in index.find_all("a", href=True)}
     for notebook in NOTEBOOKS:
         assert f"notebooks/{notebook.stem}.html" in links, notebook.name
+        # the README's "Open in Colab" column, from the one repository URL
+        assert course.colab_url(f"notebooks/{notebook.name}") in links, notebook.name
     text = index.select_one(".bd-header-announcement").get_text(" ", strip=True)
     assert all(w in text for w in TINY_LINE_WORDS)
 
