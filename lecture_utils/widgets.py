@@ -45,7 +45,9 @@ def tokenizer_playground(tokenizer, text: str = "Hello, how are you?"):
 
     box.observe(render, names="value")
     render()
-    return widgets.VBox([box, out])
+    playground = widgets.VBox([box, out])
+    playground.add_class("lecture-tokenizer-playground")  # a stable hook for the browser tests
+    return playground
 
 
 def attention_explorer(attentions, tokens: Sequence[str], *, batch_index: int = 0):
@@ -76,7 +78,9 @@ def attention_explorer(attentions, tokens: Sequence[str], *, batch_index: int = 
     layer.observe(render, names="value")
     head.observe(render, names="value")
     render()
-    return widgets.VBox([widgets.HBox([layer, head]), out])
+    explorer = widgets.VBox([widgets.HBox([layer, head]), out])
+    explorer.add_class("lecture-attention-explorer")  # a stable hook for the browser tests
+    return explorer
 
 
 def generation_playground(model, tokenizer, prompt: str = "The movie was", *,
@@ -153,5 +157,8 @@ def generation_playground(model, tokenizer, prompt: str = "The movie was", *,
         control.observe(render, names="value")
     again.on_click(next_seed)
     render()
-    return widgets.VBox([text, widgets.HBox([sample, seed_box, again]),
-                         widgets.HBox([temperature, top_k]), widgets.HBox([top_p, length]), out])
+    playground = widgets.VBox([text, widgets.HBox([sample, seed_box, again]),
+                               widgets.HBox([temperature, top_k]), widgets.HBox([top_p, length]),
+                               out])
+    playground.add_class("lecture-generation-playground")  # a stable hook for the browser tests
+    return playground
