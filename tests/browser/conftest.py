@@ -8,6 +8,7 @@ Chromium is a failure instead. Screenshots and a report go to ``build/browser/<m
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -102,8 +103,8 @@ def lab_page(page, lab, request):
         sid = session_id(page)
     except Exception:  # the page may be gone after a failure
         sid = None
-    if sid:
-        lab.shutdown_session(sid)
+    if sid:  # in the background: the next test need not wait for this kernel to stop
+        threading.Thread(target=lab.shutdown_session, args=(sid,), daemon=True).start()
 
 
 def pytest_runtest_logreport(report):

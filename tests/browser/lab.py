@@ -87,8 +87,15 @@ class KernelStartTimeout(LabError):
 
 
 def find_chromium() -> str | None:
-    """The Chromium to drive: ``$LECTURE_CHROMIUM``, else the first on PATH, else None."""
+    """The Chromium to drive: ``$LECTURE_CHROMIUM``, else the first on PATH, else None.
+
+    ``LECTURE_CHROMIUM=none`` means none, as if no Chromium were installed (the browser
+    tests are then skipped, or fail with CI=true). Raises :class:`LabError` if
+    ``$LECTURE_CHROMIUM`` names a file that is not executable.
+    """
     chosen = os.environ.get(CHROMIUM_ENV, "").strip()
+    if chosen.lower() == "none":
+        return None
     if chosen:
         if not (Path(chosen).is_file() and os.access(chosen, os.X_OK)):
             raise LabError(f"{CHROMIUM_ENV}={chosen!r} is not an executable file.")
@@ -432,7 +439,21 @@ def screenshot_cell(page, index: int, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     locator = cell_locator(page, index)
     page.wait_for_timeout(150)  # let the scroll settle and lazy content paint
-    locator.screenshot(path=str(path), animations="disabled")
+    viewport = page.viewport_size
+    box = locator.bounding_box()
+    # A cell taller than the notebook panel would be cut off (and the status bar drawn over
+    # it): make the window tall enough for the whole cell, then put it back.
+    needed = int(box["height"]) + 250 if box else 0
+    if needed > viewport["height"]:
+        page.set_viewport_size({"width": viewport["width"], "height": min(needed, 8000)})
+        page.wait_for_timeout(300)
+        locator = cell_locator(page, index)
+        page.wait_for_timeout(150)
+    try:
+        locator.screenshot(path=str(path), animations="disabled")
+    finally:
+        if page.viewport_size != viewport:
+            page.set_viewport_size(viewport)
     return path
 
 
@@ -462,8 +483,8 @@ def run_notebook(page, server: LabServer, path: str, shots: Path | None = None, 
                  kernel_timeout: float = 120, run_timeout: float = 240) -> NotebookRun:
     """Open ``path`` in JupyterLab, Run All, and read back every cell and what the page shows.
 
-    With ``shots``, saves PNG screenshots there: ``notebook.png`` (the top of the notebook
-    after the run) and ``cell-NNN.png`` (NNN counts from 1) for every plot or widget cell,
+    With ``shots``, saves PNG screenshots there: ``notebook.png`` (the page after the run,
+    scrolled to the first code cell, whose output names the mode) and ``cell-NNN.png`` (NNN counts from 1) for every plot or widget cell,
     every other cell with an image or widget output and every cell that raised. The kernel keeps running (widget drivers use it); stop it with
     ``server.shutdown_session(session_id(page))``.
     """
@@ -486,7 +507,9 @@ def run_notebook(page, server: LabServer, path: str, shots: Path | None = None, 
         if shots.exists():
             shutil.rmtree(shots)
         shots.mkdir(parents=True)
-        scroll_to_cell(page, 0)
+        # The first code cell: the set-up, whose output says which mode the notebook ran in.
+        first = next((c.index for c in cells if c.cell_type == "code"), 0)
+        scroll_to_cell(page, first)
         page.wait_for_timeout(200)
         page.screenshot(path=str(shots / "notebook.png"))
         wanted = {c.index for c in plot_cells(run) + widget_cells(run)}

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -165,3 +169,31 @@ def test_run_all_failing_in_jupyterlab_is_reported():
     run = _ok_run()
     run.run_all = {"ok": False, "error": "Error: no kernel"}
     assert problems(run) == ["Run All failed in JupyterLab: Error: no kernel"]
+
+
+# --------------------------------------------------------------------------- without a browser
+
+
+def _browser_tests_without_chromium(ci: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LECTURE_CHROMIUM": "none", "CI": ci}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-m",
+         "browser", "tests/browser/test_notebooks_in_jupyterlab.py", "-k", "not course"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+
+
+@pytest.mark.slow
+def test_without_chromium_the_browser_tests_are_skipped_loudly():
+    result = _browser_tests_without_chromium(ci="")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "BROWSER TESTS SKIPPED: no Chromium was found" in result.stdout
+    assert "apt-get install chromium" in result.stdout
+    assert re.search(r"\b\d+ skipped\b", result.stdout) and " passed" not in result.stdout
+
+
+@pytest.mark.slow
+def test_without_chromium_in_ci_the_browser_tests_fail():
+    result = _browser_tests_without_chromium(ci="true")
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "CI=true and no Chromium: the browser tests cannot run" in result.stdout
+    assert "SKIPPED" not in result.stdout
