@@ -95,7 +95,7 @@ def generation_playground(model, tokenizer, prompt: str = "The movie was", *,
     import ipywidgets as widgets
     import torch
 
-    style = {"description_width": "110px"}
+    style = {"description_width": "130px"}  # wide enough for "max_new_tokens" in full
     layout = widgets.Layout(width="420px")
     text = widgets.Text(value=prompt, description="prompt", style=style,
                         continuous_update=False, layout=widgets.Layout(width="90%"))

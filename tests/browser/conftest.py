@@ -134,7 +134,7 @@ def pytest_sessionfinish(session, exitstatus):
         return  # a pytest-xdist worker: the controller writes the report once
     folder = browser_dir(session.config)
     if _ran and any(folder.glob("*/summary.json")):
-        index = write_index(folder)
+        index = write_index(folder, {p.name for p in (ROOT / "notebooks").glob("*.ipynb")})
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(f"browser screenshots and report: {index}")

@@ -60,9 +60,15 @@ def _quote(text: str) -> str:
     return "\n".join("> " + line for line in text.strip().splitlines()) or "> (none)"
 
 
-def write_index(folder: Path) -> Path:
-    """Write ``folder/index.md`` from every ``folder/*/summary.json``; return its path."""
+def write_index(folder: Path, notebooks: set[str] | None = None) -> Path:
+    """Write ``folder/index.md`` from ``folder/*/summary.json``; return its path.
+
+    With ``notebooks``, only the summaries of those notebooks (file names) are used, so a
+    notebook renamed or removed since an earlier run drops out of the report.
+    """
     summaries = [json.loads(p.read_text()) for p in sorted(folder.glob("*/summary.json"))]
+    if notebooks is not None:
+        summaries = [s for s in summaries if s["notebook"] in notebooks]
     lines = ["# The notebooks in JupyterLab, as the browser tests saw them", "",
              "Written by `make test-browser`. Each notebook ran top to bottom in headless "
              "Chromium; the screenshots are of the page after Run All (and, for widgets, after "

@@ -10,12 +10,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import nbformat
 import pytest
 
-from .lab import run_notebook
+from .lab import kernel_output, run_notebook
 from .notebook_checks import NotebookCheckError, check_notebook, problems, widget_calls
 from .test_notebooks_in_jupyterlab import NOTEBOOKS
 from .widget_drivers import DRIVERS, WidgetDidNotRespond
@@ -111,9 +112,22 @@ DEAF = _notebook(
 )
 
 
-def test_broken_widgets_and_missing_plots_fail_the_check(lab, lab_page, shots_root):
+def test_broken_widgets_and_missing_plots_fail_the_check(lab, lab_page, shots_root,
+                                                        pytestconfig):
     path = _write(lab, "zz_broken_widgets.ipynb", BROKEN)
     run = run_notebook(lab_page, lab, path, shots_root / "fixtures" / "broken_widgets")
+
+    # First, while its kernel is up: the kernels run as the suite's, but plot like a student's.
+    seen = json.loads(kernel_output(lab_page, (
+        "import json, os, socket, matplotlib\n"
+        "print(json.dumps({'guarded': getattr(socket.socket, '_lecture_guarded', False), "
+        "'mode': os.environ.get('LECTURE_MODE'), 'offline': os.environ.get('HF_HUB_OFFLINE'), "
+        "'backend': matplotlib.get_backend(), 'cwd': os.getcwd()}))")))
+    assert seen["guarded"] is True  # the suite's network guard, as in every test process
+    assert seen["mode"] == pytestconfig.getoption("--lecture-mode") and seen["offline"] == "1"
+    assert "inline" in seen["backend"]  # as for a student: not the suite's Agg
+    assert seen["cwd"] == str(lab.root / "notebooks")  # a copy, never the committed notebooks
+
     found = problems(run)
     by_cell = {n: [p for p in found if p.startswith(f"cell {n} (")] for n in range(1, 6)}
     assert by_cell[1] == [] and by_cell[2] == [], found  # the working widget and plot pass
@@ -124,6 +138,7 @@ def test_broken_widgets_and_missing_plots_fail_the_check(lab, lab_page, shots_ro
     assert len(found) == 3, found
     with pytest.raises(NotebookCheckError):
         check_notebook(run)
+
 
 
 def test_widgets_that_do_not_respond_fail_their_drivers(lab, lab_page, shots_root):
