@@ -350,15 +350,22 @@ def _wait(page, predicate, timeout: float, interval: float = 0.25):
         page.wait_for_timeout(interval * 1000)
 
 
-def open_notebook(page, server: LabServer, path: str, *, timeout: float = 120) -> None:
+def open_notebook(page, server: LabServer, path: str, *, timeout: float = 120,
+                  timings: dict | None = None) -> None:
     """Open ``path`` (relative to the server root) in a fresh workspace; wait for its kernel.
 
     Raises :class:`KernelStartTimeout` if the kernel is not idle within ``timeout`` seconds.
+    With ``timings``, records there how long the page took to show the app ("page", s).
     """
+    timings = {} if timings is None else timings
     workspace = "t" + uuid.uuid4().hex[:12]
+    start = time.monotonic()
     page.goto(server.url(f"lab/workspaces/{workspace}/tree/{path}?reset"),
               wait_until="domcontentloaded", timeout=timeout * 1000)
     try:
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget",
+                               timeout=timeout * 1000, polling=100)
+        timings["page"] = time.monotonic() - start
         page.wait_for_function(_READY, arg=path, timeout=timeout * 1000, polling=250)
     except Exception as error:  # playwright's TimeoutError
         state = page.evaluate(_STATE)
@@ -484,13 +491,15 @@ def run_notebook(page, server: LabServer, path: str, shots: Path | None = None, 
     """Open ``path`` in JupyterLab, Run All, and read back every cell and what the page shows.
 
     With ``shots``, saves PNG screenshots there: ``notebook.png`` (the page after the run,
-    scrolled to the first code cell, whose output names the mode) and ``cell-NNN.png`` (NNN counts from 1) for every plot or widget cell,
-    every other cell with an image or widget output and every cell that raised. The kernel keeps running (widget drivers use it); stop it with
+    scrolled to the first code cell, whose output names the mode) and ``cell-NNN.png`` (NNN
+    counts from 1) for every plot or widget cell, every other cell with an image output and
+    every cell that raised. (Other widget outputs, such as progress bars, are checked in the
+    page but not photographed.) The kernel keeps running (widget drivers use it); stop it with
     ``server.shutdown_session(session_id(page))``.
     """
     timings = {}
     start = time.monotonic()
-    open_notebook(page, server, path, timeout=kernel_timeout)
+    open_notebook(page, server, path, timeout=kernel_timeout, timings=timings)
     timings["open"] = time.monotonic() - start
     start = time.monotonic()
     result = run_all_cells(page, timeout=run_timeout)
@@ -514,7 +523,7 @@ def run_notebook(page, server: LabServer, path: str, shots: Path | None = None, 
         page.screenshot(path=str(shots / "notebook.png"))
         wanted = {c.index for c in plot_cells(run) + widget_cells(run)}
         for cell in cells:
-            if cell.dom is not None or cell.errors or cell.index in wanted:
+            if cell.index in wanted or cell.errors or cell.has(IMAGE):
                 screenshot_cell(page, cell.index, shots / f"cell-{cell.index + 1:03d}.png")
         timings["screenshots"] = time.monotonic() - start
     return run

@@ -74,14 +74,15 @@ def write_index(folder: Path, notebooks: set[str] | None = None) -> Path:
              "Chromium; the screenshots are of the page after Run All (and, for widgets, after "
              "the test used their controls). Cell numbers count from 1, as JupyterLab's status "
              "bar does.", "",
-             "| notebook | run at | result | open + kernel (s) | Run All (s) | checks (s) "
-             "| screenshots (s) | widgets (s) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| notebook | run at | result | page (s) | page + kernel (s) | Run All (s) "
+             "| checks (s) | screenshots (s) | widgets (s) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for s in summaries:
         t = s["timings"]
         lines.append(
             f"| {s['notebook']} | {s['when']} | {'ok' if s['passed'] else 'FAILED'} "
-            f"| {t.get('open', '')} | {t.get('run_all', '')} | {t.get('inspect', '')} "
+            f"| {t.get('page', '')} | {t.get('open', '')} | {t.get('run_all', '')} "
+            f"| {t.get('inspect', '')} "
             f"| {t.get('screenshots', '')} | {t.get('widgets', '')} |")
     for s in summaries:
         stem = s["notebook"].removesuffix(".ipynb")
