@@ -99,7 +99,8 @@ def generation_playground(model, tokenizer, prompt: str = "The movie was", *,
     layout = widgets.Layout(width="420px")
     text = widgets.Text(value=prompt, description="prompt", style=style,
                         continuous_update=False, layout=widgets.Layout(width="90%"))
-    sample = widgets.Checkbox(value=True, description="sample (untick: greedy)", style=style)
+    sample = widgets.Checkbox(value=True, description="sample (untick: greedy)", style=style,
+                              layout=widgets.Layout(width="340px"))
     temperature = widgets.FloatSlider(1.0, min=0.05, max=2.0, step=0.05, description="temperature",
                                       continuous_update=False, style=style, layout=layout)
     top_k = widgets.IntSlider(50, min=0, max=200, description="top_k (0: off)",
