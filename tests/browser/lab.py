@@ -492,9 +492,9 @@ def run_notebook(page, server: LabServer, path: str, shots: Path | None = None, 
 
     With ``shots``, saves PNG screenshots there: ``notebook.png`` (the page after the run,
     scrolled to the first code cell, whose output names the mode) and ``cell-NNN.png`` (NNN
-    counts from 1) for every plot or widget cell, every other cell with an image output and
-    every cell that raised. (Other widget outputs, such as progress bars, are checked in the
-    page but not photographed.) The kernel keeps running (widget drivers use it); stop it with
+    counts from 1) for every plot or widget cell, every other cell with an image output, every
+    cell that raised and every widget that did not render. (Other widget outputs, such as
+    progress bars, are checked in the page but not photographed.) The kernel keeps running (widget drivers use it); stop it with
     ``server.shutdown_session(session_id(page))``.
     """
     timings = {}
@@ -523,7 +523,10 @@ def run_notebook(page, server: LabServer, path: str, shots: Path | None = None, 
         page.screenshot(path=str(shots / "notebook.png"))
         wanted = {c.index for c in plot_cells(run) + widget_cells(run)}
         for cell in cells:
-            if cell.index in wanted or cell.errors or cell.has(IMAGE):
+            broken = cell.dom is not None and any(
+                WIDGET in o.mimetypes and not d.widget_rendered
+                for o, d in zip(cell.outputs, cell.dom, strict=False))
+            if cell.index in wanted or cell.errors or cell.has(IMAGE) or broken:
                 screenshot_cell(page, cell.index, shots / f"cell-{cell.index + 1:03d}.png")
         timings["screenshots"] = time.monotonic() - start
     return run
