@@ -9,8 +9,8 @@ LAB_ARGS ?=
 # JupyterLab refuses to run as root unless told (containers, CI): say so only when root.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test install lint test-unit test-handouts test-notebooks test-full-size \
-	benchmark handouts colab test-latest course test-site lock clean
+.PHONY: lab test install lint test-unit test-handouts test-notebooks test-browser \
+	test-full-size benchmark handouts colab test-latest course test-site lock clean
 
 ## make install: create .venv if missing, install the locked environment and lecture_utils
 install: $(STAMP)
@@ -25,15 +25,20 @@ $(STAMP): requirements.lock pyproject.toml
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
-## make test: set up, then lint, unit tests and every notebook in tiny mode
+## make test: set up, then lint, unit tests and every notebook in tiny mode: in JupyterLab in
+## headless Chromium when one is installed (make test-browser: plots, widgets, no errors),
+## else headless with nbmake (make test-notebooks), and then says loudly that the browser
+## tests were skipped (in CI, CI=true, a missing browser is a failure)
+CHROMIUM := $(or $(LECTURE_CHROMIUM),$(shell command -v chromium || command -v chromium-browser))
 test: $(STAMP)
-	$(MAKE) --no-print-directory lint test-unit test-notebooks
+	$(MAKE) --no-print-directory lint test-unit \
+		$(if $(filter-out none,$(CHROMIUM)),test-browser,test-notebooks test-browser)
 
 lint: $(STAMP)
 	$(BIN)/ruff check lecture_utils tests scripts notebooks book conftest.py
 
 test-unit: $(STAMP)
-	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) -m "not handouts and not site" tests --ignore=tests/full_size
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) -m "not handouts and not site and not browser" tests --ignore=tests/full_size
 
 # The student copies (make handouts), executed: every exercise says "not answered yet".
 test-handouts: $(STAMP)
@@ -85,6 +90,14 @@ course: $(STAMP)
 ## make test-site: build the website if needed, then test it (files, and pages in Chromium)
 test-site: course
 	$(OFFLINE) $(BIN)/python -m pytest -m site tests/test_site.py
+
+# Every notebook in JupyterLab in Debian's Chromium (tests/browser): screenshots and a report
+# in build/browser/tiny/. Without a Chromium the tests are skipped with a loud banner; with
+# CI=true that is a failure. A hung kernel start is retried once, as for test-notebooks.
+BROWSER_OPTS = --durations=0 --reruns=1 --only-rerun=KernelStartTimeout
+
+test-browser: $(STAMP)
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) -m browser $(BROWSER_OPTS) tests/browser
 
 ## make lock: re-pin requirements.lock from the current environment (after testing it)
 lock:

@@ -97,8 +97,10 @@ def tokenizer_playground(tokenizer, text: str = "Hello, how are you?"):
 
     box.observe(render, names="value")
     render()
-    return with_static_view([box, out], summary=summary, snapshot=lambda: (
+    view = with_static_view([box, out], summary=summary, snapshot=lambda: (
         f"<div><b>Text:</b> {html.escape(box.value)}</div>{out.value}"))
+    view.add_class("lecture-tokenizer-playground")  # a stable hook for the browser tests
+    return view
 
 
 def attention_explorer(attentions, tokens: Sequence[str], *, batch_index: int = 0):
@@ -147,8 +149,10 @@ def attention_explorer(attentions, tokens: Sequence[str], *, batch_index: int = 
         return (f"Attention explorer, layer {layer.value} of 0-{n_layers - 1}, head "
                 f"{head.value} of 0-{n_heads - 1}, over {n_query} tokens: {' '.join(tokens)}")
 
-    return with_static_view([widgets.HBox([layer, head]), out], snapshot=snapshot,
+    view = with_static_view([widgets.HBox([layer, head]), out], snapshot=snapshot,
                             summary=summary)
+    view.add_class("lecture-attention-explorer")  # a stable hook for the browser tests
+    return view
 
 
 def generation_playground(model, tokenizer, prompt: str = "The movie was", *,
@@ -163,11 +167,12 @@ def generation_playground(model, tokenizer, prompt: str = "The movie was", *,
     import ipywidgets as widgets
     import torch
 
-    style = {"description_width": "110px"}
+    style = {"description_width": "130px"}  # wide enough for "max_new_tokens" in full
     layout = widgets.Layout(width="420px")
     text = widgets.Text(value=prompt, description="prompt", style=style,
                         continuous_update=False, layout=widgets.Layout(width="90%"))
-    sample = widgets.Checkbox(value=True, description="sample (untick: greedy)", style=style)
+    sample = widgets.Checkbox(value=True, description="sample (untick: greedy)", style=style,
+                              layout=widgets.Layout(width="340px"))
     temperature = widgets.FloatSlider(1.0, min=0.05, max=2.0, step=0.05, description="temperature",
                                       continuous_update=False, style=style, layout=layout)
     top_k = widgets.IntSlider(50, min=0, max=200, description="top_k (0: off)",
@@ -230,7 +235,9 @@ def generation_playground(model, tokenizer, prompt: str = "The movie was", *,
         control.observe(render, names="value")
     again.on_click(next_seed)
     render()
-    return with_static_view(
+    view = with_static_view(
         [text, widgets.HBox([sample, seed_box, again]), widgets.HBox([temperature, top_k]),
          widgets.HBox([top_p, length]), out],
         snapshot=lambda: out.value, summary=lambda: f"Generation playground: {shown['text']}")
+    view.add_class("lecture-generation-playground")  # a stable hook for the browser tests
+    return view
