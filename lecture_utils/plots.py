@@ -176,9 +176,15 @@ def plot_log_history(log_history: Sequence[dict], *, metrics: Sequence[str] = ("
     handles, labels = ax.get_legend_handles_labels()
     if evals and metrics:
         ax2 = ax.twinx()
-        for i, m in enumerate(metrics):  # colours after the two loss curves' C0 and C1
-            ax2.plot([e["step"] for e in evals], [e[m] for e in evals], "s--", label=m,
-                     color=f"C{i + 2}")
+        # Colours after the two loss curves' C0 and C1. Each metric also gets its own marker
+        # and line style, each a little smaller than the one before, so that metrics with
+        # equal values (accuracy and F1 both 1.0, say) stay visible one inside the other.
+        styles = [("s", "--"), ("^", ":"), ("D", "-."), ("v", (0, (3, 1, 1, 1)))]
+        for i, m in enumerate(metrics):
+            marker, linestyle = styles[i % len(styles)]
+            ax2.plot([e["step"] for e in evals], [e[m] for e in evals], marker=marker,
+                     linestyle=linestyle, markersize=max(10 - 2.5 * i, 3),
+                     markerfacecolor="none" if i == 0 else None, label=m, color=f"C{i + 2}")
         ax2.set_ylim(0, 1.05)
         ax2.set_ylabel("metric")
         ax2.grid(False)
