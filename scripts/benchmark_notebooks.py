@@ -73,6 +73,7 @@ def run_notebook(path: Path, timeout: int) -> dict:
     started: dict[int, float] = {}
     result = {"name": path.stem, "error": None, "kernel_peak": 0}
     watch: dict[str, object] = {}
+    raised: list[tuple[int, int, str]] = []  # (bytes the peak grew by, cell, its first line)
 
     def on_cell_start(cell, cell_index):
         if not watch:  # the kernel is up: note its process and watch what it starts
@@ -84,8 +85,12 @@ def run_notebook(path: Path, timeout: int) -> dict:
     def on_cell_executed(cell, cell_index, execute_reply):
         first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
         cell_times.append((time.perf_counter() - started[cell_index], cell_index, first_line))
-        # VmHWM only grows, so the reading after the last cell is the kernel's peak
-        result["kernel_peak"] = max(result["kernel_peak"], _peak_rss_bytes(watch["pid"]))
+        # VmHWM only grows, so the reading after the last cell is the kernel's peak; the cells
+        # that raised it most are where the memory goes
+        peak = _peak_rss_bytes(watch["pid"])
+        if peak > result["kernel_peak"]:
+            raised.append((peak - result["kernel_peak"], cell_index, first_line))
+            result["kernel_peak"] = peak
 
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}},
@@ -101,6 +106,7 @@ def run_notebook(path: Path, timeout: int) -> dict:
     result["wall"] = time.perf_counter() - t0
     result["children_peak"] = watch["sampler"].peak if "sampler" in watch else 0
     result["slowest"] = sorted(cell_times, reverse=True)[:3]
+    result["memory"] = sorted(raised, reverse=True)[:3]
     return result
 
 
@@ -147,6 +153,8 @@ def main() -> int:
         print(f"{r['name']:<34} {r['wall']:7.1f} s  kernel peak {r['kernel_peak'] / 2**30:5.2f} "
               f"GiB{extra}{'  FAILED: ' + r['error'] if r['error'] else ''}", flush=True)
         print(f"{'':<34} slowest: {slow}", flush=True)
+        mem = "; ".join(f"cell {i} +{b / 2**30:.2f} GiB ({line[:40]})" for b, i, line in r["memory"])
+        print(f"{'':<34} peak raised most by: {mem}", flush=True)
     total = sum(r["wall"] for r in results)
     print(f"{'total':<34} {total:7.1f} s ({total / 60:.1f} min)")
     return 1 if any(r["error"] for r in results) else 0
