@@ -35,7 +35,7 @@ PLT_NON_DRAWING = frozenset({
 # one driver per factory; a test fails if widgets.py gains a public function that is in
 # neither list, so the lists cannot go stale silently.
 WIDGET_FACTORIES = ("tokenizer_playground", "attention_explorer", "generation_playground")
-WIDGET_HELPERS = ("token_rows",)
+WIDGET_HELPERS = ("token_rows", "with_static_view")
 
 
 class NotebookCheckError(AssertionError):
