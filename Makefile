@@ -9,7 +9,7 @@ LAB_ARGS ?=
 # JupyterLab refuses to run as root unless told (containers, CI): say so only when root.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test install lint test-unit test-handouts test-notebooks test-browser \
+.PHONY: lab test install lint test-unit test-handouts test-notebooks test-browser test-browser-checks \
 	test-full-size benchmark handouts colab test-latest course test-site lock clean
 
 ## make install: create .venv if missing, install the locked environment and lecture_utils
@@ -17,7 +17,8 @@ install: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	# --no-deps: the lock is complete (pip freeze); --no-compile: Python compiles on first import
+	$(BIN)/python -m pip install --quiet --no-deps --no-compile -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
@@ -97,11 +98,17 @@ test-site: course
 BROWSER_OPTS = --durations=0 --reruns=1 --only-rerun=KernelStartTimeout
 
 test-browser: $(STAMP)
-	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) -m browser $(BROWSER_OPTS) tests/browser
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) -m browser $(BROWSER_OPTS) tests/browser \
+		--ignore=tests/browser/test_checks_fail.py
+
+# The browser checks shown to fail on a notebook with a failing cell, broken widgets and
+# widgets that do not respond (part of CI, .ci/run; a minute on top of make test).
+test-browser-checks: $(STAMP)
+	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) -m browser $(BROWSER_OPTS) tests/browser/test_checks_fail.py
 
 ## make lock: re-pin requirements.lock from the current environment (after testing it)
 lock:
-	$(BIN)/python -m pip freeze --exclude-editable | sed -e 's/+cpu$$//' > requirements.lock
+	$(BIN)/python -m pip freeze --all --exclude pip --exclude-editable | sed -e 's/+cpu$$//' > requirements.lock
 
 clean:
 	rm -rf build .pytest_cache

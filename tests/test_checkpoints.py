@@ -221,9 +221,10 @@ def _finish(proc) -> str:
 def test_concurrent_cold_builds_share_one_result_identical_to_ours(mode, tmp_path):
     """Two processes (other hash seeds) ask for the same stand-ins in one empty cache at the
     same moment: both succeed with one result, and it is byte for byte what this process
-    built. (One encoder and the decoder: the other encoders are built by the same code.)"""
+    built. (One encoder: the stand-ins' files are copied, not learned, and every stand-in is
+    trained by the same single-threaded, seeded code.)"""
     mode("tiny")
-    ours = {real_id: Path(lu.checkpoint(real_id)) for real_id in (CASED, GPT2)}
+    ours = {real_id: Path(lu.checkpoint(real_id)) for real_id in (CASED,)}
     procs = [_build_in(tmp_path, seed, list(ours)) for seed in ("1", "2")]
     outputs = [_finish(p) for p in procs]
     assert outputs[0] == outputs[1]
