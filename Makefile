@@ -17,8 +17,8 @@ install: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	# --no-deps: the lock is complete (pip freeze); --no-compile: Python compiles on first import
-	$(BIN)/python -m pip install --quiet --no-deps --no-compile -r requirements.lock
+	# --no-deps: the lock is complete (pip freeze), so pip need not resolve anything
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
