@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 OFFLINE := scripts/offline
 JOBS ?= 2
 LAB_ARGS ?=
+# Python writes the byte code of what it imports (under __pycache__/), so that every later
+# process (notebook kernels, launched scripts) reads it instead of compiling again.
+unexport PYTHONDONTWRITEBYTECODE
 # JupyterLab refuses to run as root unless told (containers, CI): say so only when root.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
@@ -17,8 +20,10 @@ install: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	# --no-deps: the lock is complete (pip freeze), so pip need not resolve anything
-	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
+	# --no-deps: the lock is complete (pip freeze), so pip need not resolve anything.
+	# --no-compile: compiling every module of every package takes minutes; Python compiles
+	# the modules it imports, once (PYTHONDONTWRITEBYTECODE is unset for make's commands).
+	$(BIN)/python -m pip install --quiet --no-deps --no-compile -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
