@@ -45,7 +45,8 @@ copyright = "the course's authors"  # noqa: A001 (Sphinx's name)
 extensions = ["myst_nb", "course_site"]
 
 root_doc = "README"
-include_patterns = ["README.md", "notebooks/[0-9][0-9]_*.ipynb"]
+include_patterns = ["README.md", "ERRATA.md", "lecture_utils/data/hub/README.md",
+                    "notebooks/[0-9][0-9]_*.ipynb"]
 exclude_patterns = [".venv", "build", ".git", "**/.ipynb_checkpoints", "notebooks/outputs"]
 
 # Nothing from other hosts: no intersphinx (not loaded), math from the vendored MathJax.

@@ -80,11 +80,14 @@ def _notebook_docnames(env) -> list[str]:
 
 
 def add_toctree(app, docname: str, source: list[str]) -> None:
-    """Append a hidden toctree of the notebooks to the home page (the sidebar's navigation)."""
+    """Append hidden toctrees to the home page (the sidebar's navigation): the notebooks,
+    then the pages the README and the notebooks link: what changed since older tutorials
+    (ERRATA.md) and where the real checkpoints' small files come from."""
     if docname != app.config.root_doc:
         return
     entries = "\n".join(_notebook_docnames(app.env))
     source[0] += f"\n\n```{{toctree}}\n:hidden:\n:maxdepth: 1\n:caption: Notebooks\n\n{entries}\n```\n"
+    source[0] += "\n```{toctree}\n:hidden:\n:caption: Reference\n\nERRATA\nlecture_utils/data/hub/README\n```\n"
 
 
 def rerun_on_new_inputs(app, env, added, changed, removed) -> list[str]:

@@ -160,6 +160,26 @@ def missing_local_assets(site: Path) -> list[str]:
     return missing
 
 
+def broken_links(site: Path) -> list[str]:
+    """Links in the pages' text (``<a href>`` in the main content) to a local page or file
+    the site lacks, such as a notebook's link to ../ERRATA.md when that page is not built."""
+    broken = []
+    for page in _pages(site):
+        rel = page.relative_to(site)
+        main = _soup(page).find("main") or _soup(page)
+        for a in main.find_all("a", href=True):
+            url = a["href"]
+            if _is_external(url) or url.startswith(("#", "mailto:", "data:")):
+                continue
+            path = unquote(urlsplit(url).path)
+            if not path:
+                continue
+            target = posixpath.normpath(posixpath.join(rel.parent.as_posix(), path))
+            if target.startswith("..") or not (site / target).exists():
+                broken.append(f"{rel}: <a href={url}>")
+    return broken
+
+
 def executed_notebook(path: Path):
     """The executed notebook the site was built from (myst-nb's execution cache).
 
@@ -241,6 +261,15 @@ def test_every_loaded_local_file_exists(site):
         assert (site / entry).is_file(), f"vendored {entry} missing from the site"
 
 
+def test_no_broken_links(site):
+    assert broken_links(site) == []
+    # Every notebook links the page of what changed since older tutorials.
+    for notebook in NOTEBOOKS:
+        page = _soup(site / "notebooks" / f"{notebook.stem}.html")
+        assert page.find("a", href="../ERRATA.html"), f"{notebook.name}: no link to ERRATA"
+    assert "What changed since older tutorials" in _soup(site / "ERRATA.html").title.get_text()
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_page(site, notebook):
     assert page_problems(site, notebook) == []
@@ -288,6 +317,8 @@ def test_file_checks_fail_on_a_broken_site(site, tmp_path):
     assert any("fonts.googleapis.com" in e for e in external)
     assert any("cdn.example" in e for e in external)
     assert any("embed-amd.js" in m for m in missing_local_assets(copy))
+    (copy / "ERRATA.html").unlink()
+    assert any("ERRATA.html" in b for b in broken_links(copy))
     # A page whose solutions are open and whose widget is gone.
     widget_nb = next(nb for nb in NOTEBOOKS if output_counts(executed_notebook(nb))["widgets"])
     page = copy / "notebooks" / f"{widget_nb.stem}.html"
