@@ -93,16 +93,28 @@ def lab(chromium_path, shots_root, worker_id):
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def lab_context(browser, browser_context_args):
+    """One browser context per test process. Each notebook still gets a page of its own and a
+    workspace of its own, but the pages share the context's HTTP cache: JupyterLab's
+    JavaScript is fetched from the server once per process, not once per notebook."""
+    context = browser.new_context(**browser_context_args)
+    yield context
+    context.close()
+
+
 @pytest.fixture
-def lab_page(page, lab, request):
-    """A fresh page (new browser context); the notebook's kernel is stopped afterwards."""
+def lab_page(lab_context, lab, request):
+    """A fresh page; the notebook's kernel is stopped and the page closed afterwards."""
     request.node.user_properties.append(("lecture_browser", True))  # see pytest_sessionfinish
+    page = lab_context.new_page()
     page.set_default_timeout(30_000)
     yield page
     try:
         sid = session_id(page)
     except Exception:  # the page may be gone after a failure
         sid = None
+    page.close()
     if sid:  # in the background: the next test need not wait for this kernel to stop
         threading.Thread(target=lab.shutdown_session, args=(sid,), daemon=True).start()
 

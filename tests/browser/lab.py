@@ -27,6 +27,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -216,13 +217,23 @@ class LabServer:
         sep = "&" if "?" in path else "?"
         return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}{sep}token={self.token}"
 
-    def api(self, method: str, path: str, timeout: float = 10):
+    def api(self, method: str, path: str, timeout: float = 10, body: dict | None = None):
         """Call the server's REST API; returns the decoded JSON (or None for no content)."""
-        request = urllib.request.Request(self.url(path), method=method)
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url(path), method=method, data=data,
+                                         headers={"Content-Type": "application/json"})
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback
         with opener.open(request, timeout=timeout) as response:
             body = response.read()
         return json.loads(body) if body else None
+
+    def start_session(self, path: str, timeout: float = 120) -> str:
+        """Start the kernel of the notebook at ``path`` (what JupyterLab does when it opens
+        the notebook; the page then joins this session). Returns the session's id."""
+        session = self.api("POST", "api/sessions", timeout=timeout, body={
+            "path": path, "name": Path(path).name, "type": "notebook",
+            "kernel": {"name": "python3"}})
+        return session["id"]
 
     def shutdown_session(self, session_id: str) -> None:
         """Stop one notebook's kernel (best effort: the server stops all of them at the end)."""
@@ -360,6 +371,9 @@ def open_notebook(page, server: LabServer, path: str, *, timeout: float = 120,
     timings = {} if timings is None else timings
     workspace = "t" + uuid.uuid4().hex[:12]
     start = time.monotonic()
+    # The kernel starts while the page loads JupyterLab, not after (in the background:
+    # the page waits for the kernel either way, and reports when it does not come).
+    threading.Thread(target=_start_session_quietly, args=(server, path), daemon=True).start()
     page.goto(server.url(f"lab/workspaces/{workspace}/tree/{path}?reset"),
               wait_until="domcontentloaded", timeout=timeout * 1000)
     try:
@@ -375,6 +389,13 @@ def open_notebook(page, server: LabServer, path: str, *, timeout: float = 120,
         ) from error
     # The file browser is of no use here: give the notebook the page's whole width.
     page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+
+
+def _start_session_quietly(server: LabServer, path: str) -> None:
+    try:
+        server.start_session(path)
+    except OSError:  # JupyterLab starts the kernel itself when it opens the notebook
+        pass
 
 
 def session_id(page) -> str | None:
