@@ -37,12 +37,21 @@ def _check_tokens(tokens: Sequence[str], length: int) -> list[str]:
     return tokens
 
 
+def _color_max(stack) -> float:
+    """Top of a shared colour scale for attention weights: the largest weight (at most 1)."""
+    return min(1.0, max(float(stack.max()), 1e-6))
+
+
 def plot_attention_head(ax, weights, tokens: Sequence[str], *, xlabels: bool = True,
-                        ylabels: bool = True, fontsize: float = 8):
-    """Draw one (query, key) attention matrix on ``ax`` with token labels."""
+                        ylabels: bool = True, fontsize: float = 8, vmax: float = 1.0):
+    """Draw one (query, key) attention matrix on ``ax`` with token labels.
+
+    Colours run from 0 to ``vmax`` (an attention weight, at most 1); returns the image, for
+    a colour bar.
+    """
     weights = weights.detach().float().cpu().numpy() if hasattr(weights, "detach") else weights
     n = weights.shape[-1]
-    image = ax.imshow(weights, vmin=0.0, vmax=1.0, cmap="viridis")
+    image = ax.imshow(weights, vmin=0.0, vmax=vmax, cmap="viridis")
     ax.set_xticks(range(n))
     ax.set_yticks(range(n))
     ax.set_xticklabels(tokens if xlabels else [], rotation=90, fontsize=fontsize)
@@ -57,24 +66,27 @@ def plot_attention_grid(attentions, tokens: Sequence[str], *, batch_index: int =
 
     ``attentions`` is ``outputs.attentions`` (a tuple with one ``(batch, heads, query, key)``
     tensor per layer); ``tokens`` labels the positions, special tokens included. Queries
-    run down each heatmap, keys across. Returns the matplotlib figure.
+    run down each heatmap, keys across. All heatmaps share one colour scale, from 0 to the
+    largest weight in the grid (shown on the colour bar), so the heads compare at a glance
+    even when no weight comes near 1. Returns the matplotlib figure.
     """
     import matplotlib.pyplot as plt
 
     stack = _attention_stack(attentions, batch_index)
     n_layers, n_heads, n_query, _ = stack.shape
+    vmax = _color_max(stack)
     tokens = _check_tokens(tokens, n_query)
     # Size each cell from the sequence length so labels stay readable at 2x4 and 6x12.
     cell = min(2.6, max(1.3, 0.16 * n_query + 0.6))
     fontsize = max(5.0, min(9.0, 110 / max(n_query, 1) / max(1.0, n_heads / 6)))
-    fig, axes = plt.subplots(n_layers, n_heads, squeeze=False,
+    fig, axes = plt.subplots(n_layers, n_heads, squeeze=False, layout="constrained",
                              figsize=(cell * n_heads + 1.5, cell * n_layers + 1.0))
     for layer in range(n_layers):
         for head in range(n_heads):
             ax = axes[layer, head]
             image = plot_attention_head(ax, stack[layer, head], tokens,
                                         xlabels=layer == n_layers - 1, ylabels=head == 0,
-                                        fontsize=fontsize)
+                                        fontsize=fontsize, vmax=vmax)
             if layer == 0:
                 ax.set_title(f"head {head}", fontsize=fontsize + 2)
             if head == 0:

@@ -13,7 +13,7 @@ import html
 import io
 from collections.abc import Callable, Sequence
 
-from .plots import _attention_stack, _check_tokens, plot_attention_head
+from .plots import _attention_stack, _check_tokens, _color_max, plot_attention_head
 
 
 def token_rows(tokenizer, text: str) -> list[tuple[str, int]]:
@@ -104,7 +104,13 @@ def tokenizer_playground(tokenizer, text: str = "Hello, how are you?"):
 
 
 def attention_explorer(attentions, tokens: Sequence[str], *, batch_index: int = 0):
-    """Sliders for layer and head; shows that head's attention heatmap."""
+    """Sliders for layer and head; shows that head's attention heatmap.
+
+    ``attentions`` is ``outputs.attentions`` (one ``(batch, heads, query, key)`` tensor per
+    layer), ``tokens`` the labels of the positions. Every head is drawn on one colour scale,
+    from 0 to the largest weight of any head (the colour bar), so moving the sliders compares
+    heads rather than rescaling each one.
+    """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
     from IPython.display import display
@@ -112,14 +118,17 @@ def attention_explorer(attentions, tokens: Sequence[str], *, batch_index: int = 
     stack = _attention_stack(attentions, batch_index)
     n_layers, n_heads, n_query, _ = stack.shape
     tokens = _check_tokens(tokens, n_query)
+    vmax = _color_max(stack)
     layer = widgets.IntSlider(0, 0, n_layers - 1, description="layer")
     head = widgets.IntSlider(0, 0, n_heads - 1, description="head")
     out = widgets.Output()
 
     def figure():
         size = min(8.0, 2.0 + 0.3 * n_query)
-        fig, ax = plt.subplots(figsize=(size, size))
-        plot_attention_head(ax, stack[layer.value, head.value], tokens, fontsize=9)
+        fig, ax = plt.subplots(figsize=(size + 1.2, size))
+        image = plot_attention_head(ax, stack[layer.value, head.value], tokens, fontsize=9,
+                                    vmax=vmax)
+        fig.colorbar(image, ax=ax, shrink=0.8, label="attention weight")
         ax.set_title(f"layer {layer.value}, head {head.value}")
         ax.set_xlabel("key (attended to)")
         ax.set_ylabel("query (attending)")
@@ -161,8 +170,8 @@ def generation_playground(model, tokenizer, prompt: str = "The movie was", *,
 
     The prompt is shown in bold, the generated continuation after it, and below them the
     exact ``model.generate(...)`` call that produced it. Untick "sample" for greedy decoding
-    (the sampling sliders are then unused). "New sample" draws again with the next seed;
-    the same seed and the same settings give the same text.
+    (the sampling sliders, the seed and "New sample" are then switched off). "New sample"
+    draws again with the next seed; the same seed and the same settings give the same text.
     """
     import ipywidgets as widgets
     import torch
@@ -199,8 +208,8 @@ def generation_playground(model, tokenizer, prompt: str = "The movie was", *,
         return kwargs
 
     def render(change=None):
-        for slider in (temperature, top_k, top_p):
-            slider.disabled = not sample.value
+        for control in (temperature, top_k, top_p, seed_box, again):
+            control.disabled = not sample.value  # greedy decoding draws nothing at random
         if not text.value.strip():
             out.value = "<i>Type a prompt.</i>"
             shown["text"] = "(no prompt)"
@@ -219,12 +228,12 @@ def generation_playground(model, tokenizer, prompt: str = "The movie was", *,
         new_ids = output[0, inputs["input_ids"].shape[1]:]
         continuation = tokenizer.decode(new_ids, skip_special_tokens=True)
         call = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-        shown["text"] = (f"{text.value!r} + {continuation!r} "
-                         f"(seed {seed_box.value}, {call})")
+        drawn = f"seed {seed_box.value}" if sample.value else "greedy, no seed needed"
+        shown["text"] = f"{text.value!r} + {continuation!r} ({drawn}, {call})"
         out.value = (
             f"<div style='font-family:monospace;white-space:pre-wrap'>"
             f"<b>{html.escape(text.value)}</b>{html.escape(continuation)}</div>"
-            f"<div><small>{len(new_ids)} new tokens, seed {seed_box.value}: "
+            f"<div><small>{len(new_ids)} new tokens, {drawn}: "
             f"model.generate(**inputs, {html.escape(call)})</small></div>"
         )
 

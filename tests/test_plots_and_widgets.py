@@ -40,6 +40,18 @@ def test_grid_is_sized_from_the_model(layers, heads, tokens8):
     plt.close(fig)
 
 
+def test_grid_shares_one_colour_scale_up_to_the_largest_weight(tokens8):
+    # Weights far from 1 (as in a barely trained model) still span the whole colour map.
+    attentions = tuple(0.25 * a for a in fake_attentions(2, 3, 8))
+    fig = plot_attention_grid(attentions, tokens8)
+    largest = float(torch.stack(attentions).max())
+    limits = [ax.images[0].get_clim() for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(limits) == 6 and len(set(limits)) == 1  # one scale for every head
+    assert limits[0] == (0.0, pytest.approx(largest))
+    assert largest < 0.25
+    plt.close(fig)
+
+
 def test_grid_from_a_real_model_has_special_tokens_on_the_axes(mode):
     mode("tiny")
     path = lu.checkpoint("distilbert/distilbert-base-cased")

@@ -512,7 +512,7 @@ def run_notebook(page, server: LabServer, path: str, shots: Path | None = None, 
     """Open ``path`` in JupyterLab, Run All, and read back every cell and what the page shows.
 
     With ``shots``, saves PNG screenshots there: ``notebook.png`` (the page after the run,
-    scrolled to the first code cell, whose output names the mode) and ``cell-NNN.png`` (NNN
+    scrolled to the set-up's output, which names the mode) and ``cell-NNN.png`` (NNN
     counts from 1) for every plot or widget cell, every other cell with an image output, every
     cell that raised and every widget that did not render. (Other widget outputs, such as
     progress bars, are checked in the page but not photographed.) The kernel keeps running (widget drivers use it); stop it with
@@ -537,9 +537,14 @@ def run_notebook(page, server: LabServer, path: str, shots: Path | None = None, 
         if shots.exists():
             shutil.rmtree(shots)
         shots.mkdir(parents=True)
-        # The first code cell: the set-up, whose output says which mode the notebook ran in.
-        first = next((c.index for c in cells if c.cell_type == "code"), 0)
-        scroll_to_cell(page, first)
+        # The set-up's output, which says which mode the notebook ran in ("Mode: ...").
+        setup = next((c.index for c in cells if any("Mode:" in o.text for o in c.outputs)),
+                     None)
+        if setup is None:  # no set-up output: the first code cell
+            scroll_to_cell(page, next((c.index for c in cells if c.cell_type == "code"), 0))
+        else:
+            outputs = cell_locator(page, setup).locator(".jp-OutputArea-output")
+            outputs.last.scroll_into_view_if_needed()
         page.wait_for_timeout(200)
         page.screenshot(path=str(shots / "notebook.png"))
         wanted = {c.index for c in plot_cells(run) + widget_cells(run)}

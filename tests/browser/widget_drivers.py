@@ -215,7 +215,8 @@ def drive_generation_playground(page, index: int, call: WidgetCall, shots: Path 
       the old one cut short;
     - temperature one step up: the call shown says so;
     - "New sample": the seed shown goes up by one;
-    - untick "sample": the call says ``do_sample=False`` and the sampling sliders are disabled.
+    - untick "sample": the call says ``do_sample=False``; the sampling sliders and "New sample"
+      are disabled.
     """
     what = f"cell {index + 1}, generation playground"
     root = _widget(page, index, "lecture-generation-playground", nth, timeout)
@@ -265,11 +266,12 @@ def drive_generation_playground(page, index: int, call: WidgetCall, shots: Path 
         disabled = root.evaluate("""el => [...el.querySelectorAll('.widget-slider')]
             .filter(s => /temperature|top_k|top_p/.test(s.innerText))
             .map(s => s.querySelector('.slider').hasAttribute('disabled'))""")
-        return "do_sample=False" in shown() and len(disabled) == 3 and all(disabled)
+        return ("do_sample=False" in shown() and len(disabled) == 3 and all(disabled)
+                and root.get_by_role("button", name="New sample").is_disabled())
 
     if not _wait(page, greedy, timeout):
         raise WidgetDidNotRespond(f"{what}: unticking 'sample' did not switch to greedy "
-                                  f"decoding with the sampling sliders disabled ({shown()!r})")
+                                  f"decoding with the sampling sliders and 'New sample' disabled ({shown()!r})")
     _shot(root, shots, f"cell-{index + 1:03d}-widget-after.png")
     return {"max_new_tokens": f"{length} -> {length - 1}",
             "temperature": f"{temperature} -> {hotter}", "seed": f"{seed} -> {seed + 1}",
