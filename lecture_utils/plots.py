@@ -60,6 +60,9 @@ def plot_attention_head(ax, weights, tokens: Sequence[str], *, xlabels: bool = T
     return image
 
 
+MAX_GRID_WIDTH = 13.0  # inches: about a notebook's width at the course's 100 dpi
+
+
 def plot_attention_grid(attentions, tokens: Sequence[str], *, batch_index: int = 0,
                         title: str | None = None):
     """One heatmap per (layer, head): rows are layers, columns are heads.
@@ -76,9 +79,11 @@ def plot_attention_grid(attentions, tokens: Sequence[str], *, batch_index: int =
     n_layers, n_heads, n_query, _ = stack.shape
     vmax = _color_max(stack)
     tokens = _check_tokens(tokens, n_query)
-    # Size each cell from the sequence length so labels stay readable at 2x4 and 6x12.
-    cell = min(2.6, max(1.3, 0.16 * n_query + 0.6))
-    fontsize = max(5.0, min(9.0, 110 / max(n_query, 1) / max(1.0, n_heads / 6)))
+    # Size each heatmap from the sequence length, but keep the figure within about 13 inches:
+    # a notebook shows a wider figure shrunk to its width, labels and all. The labels' font
+    # then fills about three quarters of each row's height (72 points to the inch).
+    cell = min(2.6, max(1.3, 0.16 * n_query + 0.6), (MAX_GRID_WIDTH - 1.5) / n_heads)
+    fontsize = max(5.0, min(9.0, 0.75 * cell * 72 / max(n_query, 1)))
     fig, axes = plt.subplots(n_layers, n_heads, squeeze=False, layout="constrained",
                              figsize=(cell * n_heads + 1.5, cell * n_layers + 1.0))
     for layer in range(n_layers):
@@ -177,7 +182,7 @@ def plot_log_history(log_history: Sequence[dict], *, metrics: Sequence[str] = ("
         if missing:
             raise KeyError(f"No {missing} in the evaluation entry of step {entry.get('step')}; "
                            f"it holds {sorted(k for k in entry if k.startswith('eval_'))}.")
-    fig, ax = plt.subplots()
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
     if train:
         ax.plot([s for s, _ in train], [loss for _, loss in train], lw=1, label="training loss")
     if evals:
@@ -202,7 +207,8 @@ def plot_log_history(log_history: Sequence[dict], *, metrics: Sequence[str] = ("
         ax2.grid(False)
         h2, l2 = ax2.get_legend_handles_labels()
         handles, labels = handles + h2, labels + l2
-    ax.legend(handles, labels, loc="center right")
+    # Beside the plot, not on it: inside, some curve always runs through the legend.
+    fig.legend(handles, labels, loc="outside right upper")
     ax.set_title("Trainer log history")
     return fig
 

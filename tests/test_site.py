@@ -516,6 +516,7 @@ def test_site_in_chromium(site, browser):
         page.wait_for_selector("#search-results li a", timeout=30_000)
         hits = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.href)")
         assert any("notebooks/02_tokenization.html" in h for h in hits), hits
+        session.settle(page)  # the search fetches each hit's page for its summary
         page.close()
 
         # Math: the vendored MathJax (the one pages with math load) renders with no CDN.
