@@ -116,9 +116,10 @@ def full_size_checkpoint(real_id: str, root: Path = THROWAWAY_ROOT / "full-size"
     The model class is the one the real ``config.json`` names in ``architectures``, built
     from that config with seed :data:`WEIGHTS_SEED`. Cached under ``root`` by the files'
     content and the library versions (the weights are hundreds of MB; building one takes
-    seconds)."""
+    seconds). Safe to call from several processes at once: one builds, the others wait."""
     import torch
     import transformers
+    from filelock import FileLock
 
     from lecture_utils.standins import hub_files
 
@@ -127,6 +128,19 @@ def full_size_checkpoint(real_id: str, root: Path = THROWAWAY_ROOT / "full-size"
     target = Path(root) / key / real_id.replace("/", "--")
     if (target / "model.safetensors").is_file():
         return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # One builder at a time: test processes start together on a fresh clone, and a second
+    # build replacing the folder would pull it away from under the first one's caller.
+    with FileLock(str(target) + ".lock"):
+        if not (target / "model.safetensors").is_file():
+            _build_full_size(source, target)
+    return target
+
+
+def _build_full_size(source: Path, target: Path) -> None:
+    import torch
+    import transformers
+
     config = transformers.AutoConfig.from_pretrained(source)
     model_class = getattr(transformers, config.architectures[0])
     with torch.random.fork_rng(devices=[]):
@@ -144,7 +158,6 @@ def full_size_checkpoint(real_id: str, root: Path = THROWAWAY_ROOT / "full-size"
         os.replace(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return target
 
 
 def register_real_files_at_full_size(hf_home: Path) -> None:
