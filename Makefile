@@ -13,6 +13,7 @@ unexport PYTHONDONTWRITEBYTECODE
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: lab test install lint test-unit test-handouts test-notebooks test-browser test-browser-checks \
+	test-browser-full-size \
 	test-full-size benchmark handouts colab test-latest course test-site lock clean
 
 ## make install: create .venv if missing, install the locked environment and lecture_utils
@@ -105,6 +106,12 @@ BROWSER_OPTS = --durations=0 --reruns=1 --only-rerun=KernelStartTimeout
 test-browser: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m pytest -n $(JOBS) -m browser $(BROWSER_OPTS) tests/browser \
 		--ignore=tests/browser/test_checks_fail.py
+
+## make test-browser-full-size: the same in full mode at full size (as make test-full-size
+## sets it up), one notebook at a time; screenshots in build/browser/full/ (about 12 minutes)
+test-browser-full-size: $(STAMP)
+	$(OFFLINE) $(BIN)/python -m pytest -m browser $(BROWSER_OPTS) --lecture-mode=full \
+		tests/browser/test_notebooks_in_jupyterlab.py
 
 # The browser checks shown to fail on a notebook with a failing cell, broken widgets and
 # widgets that do not respond (part of CI, .ci/run; a minute on top of make test).
