@@ -146,7 +146,6 @@ def _build_full_size(source: Path, target: Path) -> None:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(WEIGHTS_SEED)
         model = model_class(config)
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=target.parent))
     try:
         with tempfile.TemporaryDirectory(dir=target.parent) as saved:

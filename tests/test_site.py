@@ -153,11 +153,17 @@ def missing_local_assets(site: Path) -> list[str]:
                     continue
                 if tag == "link" and NAVIGATION_RELS.intersection(el.get("rel") or []):
                     continue
-                target = posixpath.normpath(posixpath.join(rel.parent.as_posix(),
-                                                           unquote(urlsplit(url).path)))
-                if target.startswith("..") or not (site / target).is_file():
+                if not _exists_in_site(site, rel, url):
                     missing.append(f"{rel}: <{tag} {attr}={url}>")
     return missing
+
+
+def _exists_in_site(site: Path, page: Path, url: str) -> bool:
+    """Whether the local ``url``, as written in ``page`` (relative to ``site``), is a file of
+    the site (a link that leaves the site does not count)."""
+    target = posixpath.normpath(posixpath.join(page.parent.as_posix(),
+                                               unquote(urlsplit(url).path)))
+    return not target.startswith("..") and (site / target).is_file()
 
 
 def broken_links(site: Path) -> list[str]:
@@ -169,13 +175,10 @@ def broken_links(site: Path) -> list[str]:
         main = _soup(page).find("main") or _soup(page)
         for a in main.find_all("a", href=True):
             url = a["href"]
-            if _is_external(url) or url.startswith(("#", "mailto:", "data:")):
+            if (_is_external(url) or url.startswith(("#", "mailto:", "data:"))
+                    or not urlsplit(url).path):
                 continue
-            path = unquote(urlsplit(url).path)
-            if not path:
-                continue
-            target = posixpath.normpath(posixpath.join(rel.parent.as_posix(), path))
-            if target.startswith("..") or not (site / target).exists():
+            if not _exists_in_site(site, rel, url):
                 broken.append(f"{rel}: <a href={url}>")
     return broken
 
